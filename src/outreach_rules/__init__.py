@@ -1,0 +1,96 @@
+"""outreach-rules: declarative rules that decide when and how to contact each customer.
+
+A plan is a pure function of policy, customer, history and now::
+
+    from outreach_rules import plan
+    result = plan(policy, customer, history, now="2026-12-15T10:00:00Z")
+    print(result.explain())
+"""
+
+from __future__ import annotations
+
+from outreach_rules.errors import (
+    InputError,
+    MaxIterationsReached,
+    OutreachRulesError,
+    PolicyError,
+    TimeError,
+    VocabularyError,
+)
+from outreach_rules.model import (
+    Category,
+    Channel,
+    Contact,
+    Customer,
+    Decision,
+    Effect,
+    Event,
+    Intent,
+    Plan,
+    Status,
+    TraceStep,
+)
+from outreach_rules.planner import decision_id, plan
+from outreach_rules.policy import Policy
+from outreach_rules.rules.conditions import AnyOf, Count, InWindow, Match, Tenure
+from outreach_rules.rules.guards import (
+    AfterEvent,
+    AllowedHours,
+    AnnualBlackout,
+    Blackout,
+    BusinessDaysOnly,
+    FrequencyCap,
+    GuardRule,
+    NotOnDayOf,
+    NotWithinAfter,
+    RequiresConsent,
+    WhileOpen,
+)
+from outreach_rules.rules.triggers import Trigger
+from outreach_rules.timeline.calendar import HourSpan
+from outreach_rules.timeline.clock import Clock, FrozenClock
+from outreach_rules.timeline.instants import Duration
+
+__all__ = [
+    "AfterEvent",
+    "AllowedHours",
+    "AnnualBlackout",
+    "AnyOf",
+    "Blackout",
+    "BusinessDaysOnly",
+    "Category",
+    "Channel",
+    "Clock",
+    "Contact",
+    "Count",
+    "Customer",
+    "Decision",
+    "Duration",
+    "Effect",
+    "Event",
+    "FrequencyCap",
+    "FrozenClock",
+    "GuardRule",
+    "HourSpan",
+    "InWindow",
+    "InputError",
+    "Intent",
+    "Match",
+    "MaxIterationsReached",
+    "NotOnDayOf",
+    "NotWithinAfter",
+    "OutreachRulesError",
+    "Plan",
+    "Policy",
+    "PolicyError",
+    "RequiresConsent",
+    "Status",
+    "Tenure",
+    "TimeError",
+    "TraceStep",
+    "Trigger",
+    "VocabularyError",
+    "WhileOpen",
+    "decision_id",
+    "plan",
+]

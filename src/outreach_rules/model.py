@@ -1,0 +1,406 @@
+"""The value objects of the public vocabulary: customers, events, intents and decisions.
+
+All are frozen attrs classes: change them with :func:`attrs.evolve`. Input is validated
+where it enters: an unknown channel, a naive datetime or an unknown time zone raises an
+:class:`~outreach_rules.errors.InputError` that names the field and the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import attrs
+import pendulum
+
+from outreach_rules._frozen import FrozenMap, freeze
+from outreach_rules.errors import InputError, VocabularyError
+from outreach_rules.explain import Record, decision_record, decision_text, plan_text
+from outreach_rules.timeline.instants import as_datetime, epoch
+from outreach_rules.timeline.zone import Zone, zone
+
+__all__ = [
+    "Category",
+    "Channel",
+    "Contact",
+    "Customer",
+    "Decision",
+    "Effect",
+    "Event",
+    "Intent",
+    "Plan",
+    "Status",
+    "TraceStep",
+]
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+class Channel(enum.StrEnum):
+    """A way to reach a customer."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    PUSH = "push"
+    POST = "post"
+    IN_APP = "in_app"
+
+
+class Category(enum.StrEnum):
+    """What kind of message an intent is; it decides consent and contact pressure.
+
+    Transactional and service messages need no marketing consent and are outside the
+    contact-pressure cap; relationship and marketing ones count against it; marketing
+    needs consent.
+    """
+
+    TRANSACTIONAL = "transactional"
+    SERVICE = "service"
+    RELATIONSHIP = "relationship"
+    MARKETING = "marketing"
+
+
+class Status(enum.StrEnum):
+    """Where a decision stands at ``now``."""
+
+    SCHEDULED = "scheduled"
+    WAITING = "waiting"
+    SUPPRESSED = "suppressed"
+
+
+class Effect(enum.StrEnum):
+    """What one rule did to a decision, in its trace."""
+
+    PROPOSED = "proposed"
+    WAITING = "waiting"
+    DEFERRED = "deferred"
+    ALLOWED = "allowed"
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+    SKIPPED_CHANNEL = "skipped_channel"
+    CHOSE_CHANNEL = "chose_channel"
+
+
+def vocabulary(kind: type[_E], field: str) -> Callable[[Any], _E]:
+    """A converter from a name to a member of ``kind``, with a suggestion when misspelt."""
+
+    def convert(value: Any) -> _E:
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(value)
+        except ValueError:
+            names = [str(member.value) for member in kind]
+            close = difflib.get_close_matches(str(value), names, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(names)}"
+            raise VocabularyError(
+                f"is not a {kind.__name__.lower()}", field=field, value=value, hint=hint
+            ) from None
+
+    return convert
+
+
+# attrs' mypy plugin understands converters only as named functions, hence one per field.
+def _to_channel(value: Any) -> Channel:
+    return vocabulary(Channel, "channel")(value)
+
+
+def _to_category(value: Any) -> Category:
+    return vocabulary(Category, "category")(value)
+
+
+def _to_status(value: Any) -> Status:
+    return vocabulary(Status, "status")(value)
+
+
+def _to_effect(value: Any) -> Effect:
+    return vocabulary(Effect, "effect")(value)
+
+
+def _since(value: Any) -> pendulum.DateTime:
+    return as_datetime(value, "since")
+
+
+def _at(value: Any) -> pendulum.DateTime:
+    return as_datetime(value, "at")
+
+
+def _optional_instant(value: Any) -> pendulum.DateTime | None:
+    return None if value is None else as_datetime(value, "trace")
+
+
+def _text(field: str, *, optional: bool = False, pattern: re.Pattern[str] | None = None) -> Any:
+    def check(_: Any, __: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or not value.strip():
+            raise InputError("must be a non-empty string", field=field, value=value)
+        if pattern is not None and not pattern.fullmatch(value):
+            raise InputError(f"must match {pattern.pattern}", field=field, value=value)
+
+    return check
+
+
+def frozen_mapping(value: Any, field: str) -> FrozenMap:
+    """A read-only deep copy of a mapping given for ``field`` (None gives an empty one)."""
+    if value is None:
+        return FrozenMap()
+    if not isinstance(value, Mapping):
+        raise InputError(f"must be a mapping, not {type(value).__name__}", field=field, value=value)
+    return FrozenMap({str(key): freeze(item) for key, item in value.items()})
+
+
+def _attributes(value: Any) -> FrozenMap:
+    return frozen_mapping(value, "attributes")
+
+
+def _data(value: Any) -> FrozenMap:
+    return frozen_mapping(value, "data")
+
+
+_COUNTRY = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?")
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*")
+
+
+def _channels(value: Any) -> frozenset[Channel]:
+    """The channels a customer can be reached on, from ``{"email": true, "sms": false}``."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, Mapping):
+        to_channel = vocabulary(Channel, "channels")
+        available = set()
+        for name, flag in value.items():
+            channel = to_channel(name)
+            if not isinstance(flag, bool):
+                raise InputError("must be true or false", field=f"channels.{name}", value=flag)
+            if flag:
+                available.add(channel)
+        return frozenset(available)
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return frozenset(vocabulary(Channel, "channels")(name) for name in value)
+    raise InputError(
+        "must map channel names to true or false",
+        field="channels",
+        value=value,
+        hint='such as {"email": true, "sms": false}',
+    )
+
+
+def _consents(value: Any) -> FrozenMap:
+    consents = frozen_mapping(value, "consents")
+    names = {str(m.value) for m in Category} | {str(m.value) for m in Channel}
+    for name, flag in consents.items():
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=1)
+            raise VocabularyError(
+                "is neither a category nor a channel",
+                field="consents",
+                value=name,
+                hint=f"did you mean {close[0]!r}?"
+                if close
+                else f"use one of {', '.join(sorted(names))}",
+            )
+        if not isinstance(flag, bool):
+            raise InputError("must be true or false", field=f"consents.{name}", value=flag)
+    return consents
+
+
+@attrs.frozen(kw_only=True)
+class Customer:
+    """A customer as the planner sees them.
+
+    ``channels`` maps each channel to whether the customer can be reached on it; a channel
+    not named is not available. ``consents`` maps categories or channels to a consent
+    given (true) or refused (false); ``opted_in`` and ``opted_out`` events in the history
+    change them later. ``country`` is an ISO 3166-1 code, with a subdivision where public
+    holidays differ (``'US-FL'``).
+    """
+
+    id: str = attrs.field(validator=_text("id"))
+    timezone: str = attrs.field()
+    country: str = attrs.field(validator=_text("country", pattern=_COUNTRY))
+    since: pendulum.DateTime = attrs.field(converter=_since)
+    channels: frozenset[Channel] = attrs.field(factory=frozenset, converter=_channels)
+    consents: FrozenMap = attrs.field(factory=FrozenMap, converter=_consents)
+    attributes: FrozenMap = attrs.field(factory=FrozenMap, converter=_attributes)
+
+    @timezone.validator
+    def _known_zone(self, _: attrs.Attribute[str], value: str) -> None:
+        zone(value)
+
+    @property
+    def zone(self) -> Zone:
+        """The customer's time zone, for local-time arithmetic."""
+        return zone(self.timezone)
+
+    @property
+    def country_code(self) -> str:
+        """The ISO 3166-1 country, without the subdivision."""
+        return self.country.split("-", 1)[0]
+
+    @property
+    def subdivision(self) -> str | None:
+        """The subdivision of the country (``'FL'`` of ``'US-FL'``), if given."""
+        parts = self.country.split("-", 1)
+        return parts[1] if len(parts) == 2 else None
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Something that happened, at an instant, to a customer or (without one) to everyone.
+
+    ``ref`` correlates events about the same thing (an order, an incident). An event with
+    no ``customer`` is a broadcast that belongs to every customer's history.
+    """
+
+    kind: str = attrs.field(validator=_text("kind", pattern=_KIND))
+    at: pendulum.DateTime = attrs.field(converter=_at)
+    customer: str | None = attrs.field(default=None, validator=_text("customer", optional=True))
+    ref: str | None = attrs.field(default=None, validator=_text("ref", optional=True))
+    id: str | None = attrs.field(default=None, validator=_text("id", optional=True))
+    data: FrozenMap = attrs.field(factory=FrozenMap, converter=_data)
+
+    @property
+    def epoch(self) -> int:
+        """The instant as integer seconds since the epoch."""
+        return epoch(self.at)
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """A contact already made; in a history it stands for a ``contact_sent`` event."""
+
+    intent: str = attrs.field(validator=_text("intent"))
+    channel: Channel = attrs.field(converter=_to_channel)
+    at: pendulum.DateTime = attrs.field(converter=_at)
+    ref: str | None = attrs.field(default=None, validator=_text("ref", optional=True))
+    customer: str | None = attrs.field(default=None, validator=_text("customer", optional=True))
+
+    def as_event(self) -> Event:
+        """The ``contact_sent`` event this contact stands for."""
+        return Event(
+            kind="contact_sent",
+            at=self.at,
+            customer=self.customer,
+            ref=self.ref,
+            data={"intent": self.intent, "channel": str(self.channel)},
+        )
+
+
+def _channel_tuple(value: Any) -> tuple[Channel, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InputError("must be a list of channels", field="channels", value=value)
+    channels = tuple(vocabulary(Channel, "channels")(name) for name in value)
+    if len(set(channels)) != len(channels):
+        raise InputError(
+            "names a channel twice", field="channels", value=[str(c) for c in channels]
+        )
+    return channels
+
+
+@attrs.frozen(kw_only=True)
+class Intent:
+    """A kind of outreach, such as ``review_request``, with its category and channels.
+
+    ``channels`` are tried in order. Unless ``personal`` is set, a customer's preferred
+    channel (the ``preferred_channel`` attribute) goes first when the intent may use it;
+    a personal intent (an apology call) keeps its own order. Lower ``priority`` numbers
+    are placed first.
+    """
+
+    name: str = attrs.field(validator=_text("name", pattern=_KIND))
+    category: Category = attrs.field(converter=_to_category)
+    channels: tuple[Channel, ...] = attrs.field(converter=_channel_tuple)
+    priority: int = attrs.field(default=100, validator=attrs.validators.instance_of(int))
+    personal: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    description: str = ""
+
+    @channels.validator
+    def _not_empty(
+        self, _: attrs.Attribute[tuple[Channel, ...]], value: tuple[Channel, ...]
+    ) -> None:
+        if not value:
+            raise InputError("must name at least one channel", field="channels", value=[])
+
+
+@attrs.frozen(kw_only=True)
+class TraceStep:
+    """One rule consulted for a decision: what it did, from when to when, and why."""
+
+    rule: str
+    effect: Effect = attrs.field(converter=_to_effect)
+    why: str
+    before: pendulum.DateTime | None = attrs.field(default=None, converter=_optional_instant)
+    after: pendulum.DateTime | None = attrs.field(default=None, converter=_optional_instant)
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    """What to do about one intent and ``ref`` for one customer, as of the plan's ``now``.
+
+    A ``scheduled`` decision has ``send_at`` (UTC), ``local_send_at`` (the customer's zone)
+    and a ``channel``. A ``waiting`` one names in ``waiting_for`` the event it waits for; a
+    ``suppressed`` one will not be sent. ``id`` is stable: the same customer, intent and
+    ref give the same id in every run.
+    """
+
+    id: str
+    customer: str
+    intent: str
+    category: Category
+    ref: str | None
+    status: Status = attrs.field(converter=_to_status)
+    send_at: pendulum.DateTime | None = None
+    local_send_at: pendulum.DateTime | None = None
+    channel: Channel | None = None
+    expires: pendulum.DateTime | None = None
+    waiting_for: str | None = None
+    trace: tuple[TraceStep, ...] = ()
+
+    @property
+    def why(self) -> str:
+        """The last word of the trace: why the decision stands as it does."""
+        return self.trace[-1].why if self.trace else ""
+
+    def explain(self) -> str:
+        """The decision and its trace as text for a terminal or a support agent."""
+        return decision_text(self)
+
+
+@attrs.frozen(kw_only=True)
+class Plan:
+    """A customer's decisions at ``now``, sorted by send time, then intent, then ref."""
+
+    customer: Customer
+    now: pendulum.DateTime
+    decisions: tuple[Decision, ...]
+    policy: str = ""
+
+    def __iter__(self) -> Iterator[Decision]:
+        return iter(self.decisions)
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+    def decision(self, intent: str, ref: str | None = None) -> Decision | None:
+        """The decision for ``intent`` (and ``ref``, when given), or None."""
+        for decision in self.decisions:
+            if decision.intent == intent and (ref is None or decision.ref == ref):
+                return decision
+        return None
+
+    def scheduled(self) -> tuple[Decision, ...]:
+        """The decisions that will be sent, in order."""
+        return tuple(d for d in self.decisions if d.status is Status.SCHEDULED)
+
+    def explain(self) -> str:
+        """Every decision with its trace, as text for a terminal or a support agent."""
+        return plan_text(self)
+
+    def to_records(self) -> list[Record]:
+        """The decisions as plain dicts in the output contract, ready for JSON."""
+        return [decision_record(decision) for decision in self.decisions]

@@ -1,0 +1,338 @@
+"""The pure planner: ``plan(policy, customer, history, now=...) -> Plan``.
+
+Three stages, each a separate piece:
+
+1. the trigger engine proposes (:mod:`outreach_rules.engines`);
+2. guards place each proposal in time, as the least fixpoint of their operators
+   (:func:`outreach_rules.timeline.operators.settle`): first the guards that hold whatever
+   the channel, then, for each channel in the intent's order, those of that channel;
+3. proposals are placed in priority order, each placed decision counting against the
+   caps and spacing of those after it, on the first channel that can carry it.
+
+The same inputs give the same plan, byte for byte: nothing here reads a clock, and every
+tie breaks on names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from outreach_rules.engines.native import propose
+from outreach_rules.errors import InputError
+from outreach_rules.explain import format_local
+from outreach_rules.model import (
+    Channel,
+    Contact,
+    Customer,
+    Decision,
+    Effect,
+    Event,
+    Intent,
+    Plan,
+    Status,
+    TraceStep,
+)
+from outreach_rules.rules.channels import category_guards, channel_guards
+from outreach_rules.rules.guards import Placing
+from outreach_rules.rules.history import ContactMade, History
+from outreach_rules.timeline.clock import Clock
+from outreach_rules.timeline.instants import epoch, from_epoch, local
+from outreach_rules.timeline.operators import Guard, Settlement, settle
+from outreach_rules.timeline.zone import Zone
+
+if TYPE_CHECKING:
+    from outreach_rules.policy import Policy
+    from outreach_rules.rules.triggers import Proposal
+
+__all__ = ["ENGINES", "decision_id", "plan"]
+
+Engine = Callable[["Policy", History, int], list["Proposal"]]
+ENGINES: dict[str, Engine] = {"native": propose}
+
+PLAN_NOW = "plan-now"
+
+
+def plan(
+    policy: Policy,
+    customer: Customer,
+    history: Iterable[Event | Contact],
+    *,
+    now: Any,
+    engine: str = "native",
+) -> Plan:
+    """The customer's decisions at ``now`` under ``policy``.
+
+    ``history`` holds the customer's own events and the broadcasts (events without a
+    customer), in any order; events with the same id count once. ``now`` is an aware
+    instant, an ISO 8601 string with an offset, or a :class:`~outreach_rules.Clock`.
+    Events dated after ``now`` are taken as known (a delivery or an invoice already
+    scheduled). A proposal that lapsed before ``now`` is no longer a decision and is left
+    out; one that guards push past its expiry is kept, suppressed, with the reason.
+    """
+    at = _now(now)
+    propose_with = _engine(engine)
+    intents = {intent.name: intent for intent in policy.intents}
+    indexed = History(customer, history, intents)
+    proposals = sorted(propose_with(policy, indexed, at), key=lambda p: _rank(policy, p))
+    placed: list[ContactMade] = []
+    decisions = []
+    for proposal in proposals:
+        decision = _decide(policy, indexed, proposal, at, placed)
+        if decision is not None:
+            decisions.append(decision)
+    decisions.sort(key=_order)
+    return Plan(
+        customer=customer, now=from_epoch(at), decisions=tuple(decisions), policy=policy.name
+    )
+
+
+def _now(now: Any) -> int:
+    # Every datetime has a now() classmethod, so it would pass for a Clock: the wall clock
+    # must never be read here, hence instants first.
+    if isinstance(now, dt.datetime | str) or not isinstance(now, Clock):
+        return epoch(now, "now")
+    return epoch(now.now(), "now")
+
+
+def decision_id(customer: str, intent: str, ref: str | None) -> str:
+    """The stable id of the decision for a customer, intent and ref."""
+    key = "\x1f".join((customer, intent, "" if ref is None else ref)).encode()
+    return "d-" + hashlib.blake2b(key, digest_size=10).hexdigest()
+
+
+def _engine(name: str) -> Engine:
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise InputError(
+            "is not a trigger engine",
+            field="engine",
+            value=name,
+            hint=f"use one of {sorted(ENGINES)}",
+        ) from None
+
+
+def _rank(policy: Policy, proposal: Proposal) -> tuple[int, bool, int, str, str]:
+    intent = policy.intent(proposal.intent)
+    earliest = proposal.earliest
+    return (intent.priority, earliest is None, earliest or 0, intent.name, proposal.ref or "")
+
+
+def _order(decision: Decision) -> tuple[bool, float, str, str]:
+    send_at = decision.send_at
+    return (
+        send_at is None,
+        0.0 if send_at is None else send_at.timestamp(),
+        decision.intent,
+        decision.ref or "",
+    )
+
+
+@attrs.define
+class _Draft:
+    """A decision while it is being made: its proposal and the trace so far."""
+
+    history: History
+    proposal: Proposal
+    intent: Intent
+    trace: list[TraceStep] = attrs.Factory(list)
+
+    def step(
+        self,
+        rule: str,
+        effect: Effect,
+        why: str,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> None:
+        self.trace.append(
+            TraceStep(
+                rule=rule,
+                effect=effect,
+                why=why,
+                before=None if before is None else from_epoch(before),
+                after=None if after is None else from_epoch(after),
+            )
+        )
+
+    def moves(self, settlement: Settlement) -> None:
+        for move in settlement.moves:
+            self.step(move.guard.rule, Effect.DEFERRED, move.guard.why, move.start, move.end)
+
+    def finish(
+        self,
+        status: Status,
+        *,
+        send_at: int | None = None,
+        channel: Channel | None = None,
+        waiting_for: str | None = None,
+    ) -> Decision:
+        customer = self.history.customer
+        proposal = self.proposal
+        return Decision(
+            id=decision_id(customer.id, self.intent.name, proposal.ref),
+            customer=customer.id,
+            intent=self.intent.name,
+            category=self.intent.category,
+            ref=proposal.ref,
+            status=status,
+            send_at=None if send_at is None else from_epoch(send_at),
+            local_send_at=None if send_at is None else local(send_at, customer.zone),
+            channel=channel,
+            expires=None if proposal.expires is None else from_epoch(proposal.expires),
+            waiting_for=waiting_for,
+            trace=tuple(self.trace),
+        )
+
+
+def _decide(
+    policy: Policy, history: History, proposal: Proposal, now: int, placed: list[ContactMade]
+) -> Decision | None:
+    if proposal.expires is not None and proposal.expires < now:
+        return None
+    intent = policy.intent(proposal.intent)
+    draft = _Draft(history, proposal, intent)
+    zone = history.customer.zone
+    draft.step(
+        proposal.trigger.id,
+        Effect.PROPOSED,
+        _proposal_text(proposal, history),
+        after=proposal.earliest,
+    )
+    if proposal.earliest is None:
+        waiting: str = proposal.waiting_for or proposal.basis
+        draft.step(proposal.trigger.id, Effect.WAITING, f"waits for {waiting}")
+        return draft.finish(Status.WAITING, waiting_for=waiting)
+    start = proposal.earliest
+    if start < now:
+        draft.step(
+            PLAN_NOW,
+            Effect.DEFERRED,
+            "the earliest time has passed: it can go out from now",
+            start,
+            now,
+        )
+        start = now
+
+    placing = Placing(history.customer, history, proposal, intent, tuple(placed))
+    common = [*category_guards(placing), *_rule_guards(policy, placing)]
+    first = settle(common, start, expires=proposal.expires)
+    draft.moves(first)
+    if first.at is None:
+        return _stopped(draft, first, proposal, zone)
+
+    skipped: list[tuple[Channel, Settlement]] = []
+    for channel in _channels(intent, history.customer):
+        on_channel = attrs.evolve(placing, channel=channel)
+        own = [*channel_guards(on_channel, channel), *_rule_guards(policy, on_channel)]
+        found = settle([*common, *own], first.at, expires=proposal.expires)
+        if found.at is None:
+            skipped.append((channel, found))
+            continue
+        draft.moves(found)
+        _allowed(draft, [*common, *own], [*first.moves, *found.moves])
+        _skipped(draft, skipped, zone)
+        draft.step(
+            "channel", Effect.CHOSE_CHANNEL, _chose_text(intent, channel, skipped), after=found.at
+        )
+        placed.append(ContactMade(found.at, intent.name, intent.category, channel, proposal.ref))
+        return draft.finish(Status.SCHEDULED, send_at=found.at, channel=channel)
+
+    _skipped(draft, skipped, zone)
+    held = next(
+        (s.blocked[1].waiting_for for _, s in skipped if s.blocked and s.blocked[1].waiting_for),
+        None,
+    )
+    why = f"no channel can carry it ({', '.join(str(c) for c in intent.channels)})"
+    draft.step("channel", Effect.BLOCKED, why)
+    return draft.finish(Status.WAITING if held else Status.SUPPRESSED, waiting_for=held)
+
+
+def _rule_guards(policy: Policy, placing: Placing) -> list[Guard]:
+    guards = []
+    for rule in policy.guards_for(placing.intent, placing.channel):
+        if rule.applies(placing):
+            guard = rule.spec.guard(rule, rule.spec.describe(rule, placing), placing)
+            if guard is not None:
+                guards.append(guard)
+    return guards
+
+
+def _channels(intent: Intent, customer: Customer) -> list[Channel]:
+    channels = list(intent.channels)
+    preferred = customer.attributes.get("preferred_channel")
+    if not intent.personal and preferred in channels:
+        channels.remove(preferred)
+        channels.insert(0, Channel(preferred))
+    return channels
+
+
+def _allowed(draft: _Draft, guards: list[Guard], moves: Iterable[Any]) -> None:
+    moved = {id(move.guard) for move in moves}
+    for guard in guards:
+        if id(guard) not in moved:
+            draft.step(guard.rule, Effect.ALLOWED, guard.why)
+
+
+def _skipped(draft: _Draft, skipped: list[tuple[Channel, Settlement]], zone: Zone) -> None:
+    for channel, settlement in skipped:
+        why = f"not {channel}: {_stop_text(settlement, draft.proposal, zone)}"
+        draft.step(_stop_rule(settlement), Effect.SKIPPED_CHANNEL, why)
+
+
+def _stopped(draft: _Draft, settlement: Settlement, proposal: Proposal, zone: Zone) -> Decision:
+    why = _stop_text(settlement, proposal, zone)
+    if settlement.blocked is not None:
+        guard, blocked = settlement.blocked
+        draft.step(guard.rule, Effect.BLOCKED, why)
+        status = Status.WAITING if blocked.waiting_for else Status.SUPPRESSED
+        return draft.finish(status, waiting_for=blocked.waiting_for)
+    draft.step(_stop_rule(settlement), Effect.EXPIRED, why)
+    return draft.finish(Status.SUPPRESSED)
+
+
+def _stop_rule(settlement: Settlement) -> str:
+    if settlement.blocked is not None:
+        return settlement.blocked[0].rule
+    return settlement.moves[-1].guard.rule if settlement.moves else "expiry"
+
+
+def _stop_text(settlement: Settlement, proposal: Proposal, zone: Zone) -> str:
+    if settlement.blocked is not None:
+        blocked = settlement.blocked[1]
+        waits = f"; waits for {blocked.waiting_for}" if blocked.waiting_for else ""
+        return f"{blocked.reason}{waits}"
+    assert proposal.expires is not None
+    pushed = f" ({settlement.moves[-1].guard.why})" if settlement.moves else ""
+    lapses = format_local(proposal.expires, zone)
+    return f"the first allowed time falls after it lapses on {lapses}{pushed}"
+
+
+def _chose_text(intent: Intent, channel: Channel, skipped: list[tuple[Channel, Settlement]]) -> str:
+    if not skipped:
+        return f"{channel}, the first channel for {intent.name} the customer can receive"
+    passed = ", ".join(str(c) for c, _ in skipped)
+    return f"{channel}, since {passed} could not carry it"
+
+
+def _proposal_text(proposal: Proposal, history: History) -> str:
+    trigger = proposal.trigger
+    zone = history.customer.zone
+    head = trigger.description or f"trigger {trigger.id}"
+    about = proposal.basis if proposal.ref is None else f"{proposal.basis} ({proposal.ref})"
+    if proposal.basis_at is None:
+        return f"{head}: waits for {about}"
+    parts = [f"{head}: {about} at {format_local(proposal.basis_at, zone)}"]
+    delay = trigger.delay
+    if delay.months < 0 or delay.days < 0 or delay.seconds < 0:
+        parts.append(f"from {delay.negated()} before")
+    elif delay.months or delay.days or delay.seconds:
+        parts.append(f"from {delay} later")
+    if trigger.expires is not None:
+        parts.append(f"lapses {trigger.expires} after")
+    return "; ".join(parts)

@@ -1,0 +1,1 @@
+"""Rules as value objects: triggers propose, guards place in time, channel rules always hold."""

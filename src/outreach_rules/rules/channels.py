@@ -1,0 +1,79 @@
+"""The rules every plan keeps, whatever the policy: consent, reachability, outages (P14, P17).
+
+They are guards like the policy's own, with fixed ids, so they appear in traces the same way:
+
+* ``category-consent``: never a category the customer opted out of (P17);
+* ``channel-available``: only channels the customer can be reached on;
+* ``channel-consent``: never a channel the customer opted out of (P17);
+* ``channel-down``: not while the channel is down (P14); a proposal held back by an
+  outage with no end yet waits for ``channel_restored``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from outreach_rules.timeline.operators import Guard, Intervals, Never
+
+if TYPE_CHECKING:
+    from outreach_rules.model import Channel
+    from outreach_rules.rules.guards import Placing
+    from outreach_rules.rules.history import History
+
+__all__ = ["category_guards", "channel_guards", "consent"]
+
+CATEGORY_CONSENT = "category-consent"
+CHANNEL_AVAILABLE = "channel-available"
+CHANNEL_CONSENT = "channel-consent"
+CHANNEL_DOWN = "channel-down"
+
+
+def consent(history: History, name: str) -> bool | None:
+    """The customer's latest word on a category or channel: given, refused, or never said.
+
+    ``opted_in`` and ``opted_out`` events (``data.category`` or ``data.channel``) override
+    the customer's ``consents``; the latest one wins.
+    """
+    given = history.customer.consents.get(name)
+    latest = -1
+    for kind, value in (("opted_in", True), ("opted_out", False)):
+        for t, event in history.of_kind(kind):
+            if name in (event.data.get("category"), event.data.get("channel")) and t >= latest:
+                given, latest = value, t
+    return given if isinstance(given, bool) else None
+
+
+def category_guards(placing: Placing) -> list[Guard]:
+    """Guards that hold whatever the channel."""
+    category = str(placing.intent.category)
+    if consent(placing.history, category) is False:
+        why = f"the customer opted out of {category} messages"
+        return [Never(CATEGORY_CONSENT, why, waiting_for="opted_in")]
+    return []
+
+
+def channel_guards(placing: Placing, channel: Channel) -> list[Guard]:
+    """Guards that decide whether ``channel`` may carry the proposal, and when."""
+    customer = placing.customer
+    if channel not in customer.channels:
+        return [Never(CHANNEL_AVAILABLE, f"the customer cannot be reached by {channel}")]
+    if consent(placing.history, str(channel)) is False:
+        why = f"the customer opted out of {channel}"
+        return [Never(CHANNEL_CONSENT, why, waiting_for="opted_in")]
+    spans = _outages(placing.history, str(channel))
+    if spans:
+        why = f"{channel} is down"
+        return [Intervals(CHANNEL_DOWN, why, spans, waiting_for="channel_restored")]
+    return []
+
+
+def _outages(history: History, channel: str) -> list[tuple[int, int | None]]:
+    spans: list[tuple[int, int | None]] = []
+    restored = [
+        t for t, e in history.of_kind("channel_restored") if e.data.get("channel") == channel
+    ]
+    for t, event in history.of_kind("channel_down"):
+        if event.data.get("channel") == channel:
+            end = next((r for r in restored if r >= t), None)
+            spans.append((t, end))
+    return spans

@@ -1,0 +1,475 @@
+"""Guard rules: where in time a proposal may be placed, and why.
+
+A :class:`GuardRule` says which proposals it applies to (intents, categories, channels,
+conditions on the anchor) and holds a *spec*. For each proposal the spec builds a guard
+operator from :mod:`outreach_rules.timeline`, fitted to the customer's zone, country and
+history, and to the decisions already placed in the plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import attrs
+
+from outreach_rules.errors import PolicyError
+from outreach_rules.model import Category, Channel, vocabulary
+from outreach_rules.rules.conditions import Condition, Context
+from outreach_rules.timeline.calendar import AnnualWindow, BusinessDays, Hours, HourSpan, LocalTime
+from outreach_rules.timeline.instants import Duration
+from outreach_rules.timeline.operators import Cap, Guard, Intervals, Never, NotBefore
+from outreach_rules.timeline.zone import DAY
+
+if TYPE_CHECKING:
+    from outreach_rules.model import Customer, Intent
+    from outreach_rules.rules.history import ContactMade, History
+    from outreach_rules.rules.triggers import Proposal
+
+__all__ = [
+    "AfterEvent",
+    "AllowedHours",
+    "AnnualBlackout",
+    "Blackout",
+    "BusinessDaysOnly",
+    "FrequencyCap",
+    "GuardRule",
+    "GuardSpec",
+    "NotOnDayOf",
+    "NotWithinAfter",
+    "Placing",
+    "RequiresConsent",
+    "WhileOpen",
+    "clock_seconds",
+    "weekdays",
+]
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# attrs' mypy plugin understands converters only as named functions.
+def _conditions(value: Any) -> tuple[Condition, ...]:
+    return tuple(value)
+
+
+def _one_or_many(value: Any) -> tuple[Any, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _practices(value: Any) -> tuple[str, ...]:
+    return tuple(str(item) for item in _one_or_many(value))
+
+
+def _intents(value: Any) -> frozenset[str]:
+    return frozenset(str(item) for item in _one_or_many(value))
+
+
+def _categories(value: Any) -> frozenset[Category]:
+    return frozenset(vocabulary(Category, "categories")(item) for item in _one_or_many(value))
+
+
+def _channels(value: Any) -> frozenset[Channel]:
+    return frozenset(vocabulary(Channel, "channels")(item) for item in _one_or_many(value))
+
+
+def _month_day(value: Any) -> tuple[int, int]:
+    month, day = value
+    return int(month), int(day)
+
+
+def _weekday_set(value: Any) -> frozenset[int]:
+    return frozenset(value)
+
+
+def _spans(value: Any) -> tuple[HourSpan, ...]:
+    return tuple(value)
+
+
+def _duration(value: Any) -> Duration:
+    return Duration.parse(value)
+
+
+@attrs.frozen
+class Placing:
+    """What a guard spec may look at while a proposal is being placed."""
+
+    customer: Customer
+    history: History
+    proposal: Proposal
+    intent: Intent
+    placed: tuple[ContactMade, ...]
+    channel: Channel | None = None
+
+    def contacts(self) -> list[ContactMade]:
+        """Contacts already sent and those placed earlier in this plan."""
+        return [*self.history.contacts, *self.placed]
+
+
+class GuardSpec(Protocol):
+    """What a guard rule enforces; builds the operator for one proposal."""
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        """What the rule enforces, in words a support agent understands."""
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
+        """The operator for this proposal, or None when the rule has nothing to say."""
+
+
+def _days_text(days: frozenset[int]) -> str:
+    ordered = sorted(days)
+    if ordered == list(range(7)):
+        return "every day"
+    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{_WEEKDAYS[ordered[0]]}-{_WEEKDAYS[ordered[-1]]}"
+    return ", ".join(_WEEKDAYS[d] for d in ordered)
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+_DAY_NAMES = {name.lower(): number for number, name in enumerate(_WEEKDAYS)}
+
+
+def weekdays(text: str) -> frozenset[int]:
+    """Weekdays from ``'mon-fri'``, ``'sat,sun'`` or ``'every day'``."""
+    cleaned = text.strip().lower()
+    if cleaned in ("every day", "daily", "all", "mon-sun"):
+        return frozenset(range(7))
+    days: set[int] = set()
+    for part in cleaned.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in _DAY_NAMES or (last and last not in _DAY_NAMES):
+            raise PolicyError(
+                "is not a set of weekdays",
+                field="days",
+                value=text,
+                hint="such as 'mon-fri' or 'sat,sun'",
+            )
+        start, end = _DAY_NAMES[first], _DAY_NAMES[last or first]
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+    return frozenset(days)
+
+
+def clock_seconds(text: str, field: str = "hours") -> int:
+    """Seconds after midnight from ``'09:00'``; ``'24:00'`` is the end of the day."""
+    hours, _, minutes = text.strip().partition(":")
+    if hours.isdigit() and minutes.isdigit() and len(minutes) == 2:
+        seconds = int(hours) * 3_600 + int(minutes) * 60
+        if int(minutes) < 60 and seconds <= DAY:
+            return seconds
+    raise PolicyError(
+        "is not a time of day", field=field, value=text, hint="such as '09:00' or '24:00'"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class AllowedHours:
+    """Only these local hours (quiet hours outside them), per set of weekdays."""
+
+    spans: tuple[HourSpan, ...] = attrs.field(converter=_spans)
+
+    @classmethod
+    def between(cls, start: str, end: str, days: str = "every day") -> AllowedHours:
+        """Hours such as ``AllowedHours.between("10:00", "18:00", days="mon-fri")``."""
+        return cls(spans=(HourSpan(weekdays(days), clock_seconds(start), clock_seconds(end)),))
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        hours = "; ".join(
+            f"{_clock(s.start)}-{_clock(s.end)} {_days_text(s.days)}" for s in self.spans
+        )
+        return f"only {hours}, in the customer's time zone ({placing.customer.timezone})"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
+        return LocalTime(rule.id, why, placing.customer.zone, Hours(self.spans))
+
+
+@attrs.frozen(kw_only=True)
+class BusinessDaysOnly:
+    """Only on business days: the given weekdays, less the customer's public holidays."""
+
+    weekdays: frozenset[int] = attrs.field(default=frozenset(range(5)), converter=_weekday_set)
+    holidays: bool = True
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        holidays = (
+            f", not on public holidays in {placing.customer.country}" if self.holidays else ""
+        )
+        return f"only on business days ({_days_text(self.weekdays)}{holidays})"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
+        customer = placing.customer
+        calendar = BusinessDays(
+            self.weekdays,
+            customer.country_code if self.holidays else None,
+            customer.subdivision if self.holidays else None,
+        )
+        return LocalTime(rule.id, why, customer.zone, calendar)
+
+
+@attrs.frozen(kw_only=True)
+class AnnualBlackout:
+    """Not between two dates of every year (both included), in the customer's calendar."""
+
+    start: tuple[int, int] = attrs.field(converter=_month_day)
+    end: tuple[int, int] = attrs.field(converter=_month_day)
+
+    @end.validator
+    def _dates(self, _: attrs.Attribute[tuple[int, int]], end: tuple[int, int]) -> None:
+        for name, (month, day) in (("start", self.start), ("end", end)):
+            try:
+                dt.date(2024, month, day)
+            except (ValueError, TypeError):
+                raise PolicyError(
+                    "is not a month and day",
+                    field=name,
+                    value=(month, day),
+                    hint="such as (12, 26)",
+                ) from None
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        start, end = (f"{d} {_MONTHS[m - 1]}" for m, d in (self.start, self.end))
+        return f"not from {start} to {end}, in the customer's calendar"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
+        return LocalTime(rule.id, why, placing.customer.zone, AnnualWindow(self.start, self.end))
+
+
+@attrs.frozen(kw_only=True)
+class Blackout:
+    """Not between two instants (the start included, the end not)."""
+
+    start: Any = attrs.field()
+    end: Any = attrs.field()
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        return f"not from {self.start} to {self.end}"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
+        from outreach_rules.timeline.instants import epoch  # noqa: PLC0415
+
+        return Intervals(rule.id, why, ((epoch(self.start, "start"), epoch(self.end, "end")),))
+
+
+def _matching(placing: Placing, kind: str, correlate: bool) -> list[int]:
+    ref = placing.proposal.ref
+    return [t for t, _ in placing.history.matching(kind, ref, correlate=correlate)]
+
+
+@attrs.frozen(kw_only=True)
+class AfterEvent:
+    """Not before ``delay`` after the latest ``kind`` event (of the same ref if correlated).
+
+    Without such an event the rule has nothing to say.
+    """
+
+    kind: str
+    delay: Duration = attrs.field(factory=Duration, converter=_duration)
+    correlate: bool = False
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        return f"not before {self.delay} after {_kind_text(self.kind, self.correlate)}"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
+        times = _matching(placing, self.kind, self.correlate)
+        if not times:
+            return None
+        return NotBefore(rule.id, why, self.delay.add_to(times[-1], placing.customer.zone))
+
+
+@attrs.frozen(kw_only=True)
+class NotOnDayOf:
+    """Not on the customer's local calendar day of a ``kind`` event."""
+
+    kind: str
+    correlate: bool = True
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        what = _kind_text(self.kind, self.correlate)
+        return f"not on the same day as {what}, in the customer's calendar"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
+        zone = placing.customer.zone
+        spans = []
+        for t in _matching(placing, self.kind, self.correlate):
+            midnight = zone.to_wall(t) // DAY * DAY
+            spans.append((zone.from_wall(midnight), zone.from_wall(midnight + DAY)))
+        return Intervals(rule.id, why, spans) if spans else None
+
+
+@attrs.frozen(kw_only=True)
+class NotWithinAfter:
+    """Not within ``period`` after a ``kind`` event; ``contact_sent`` also counts the
+    contacts placed earlier in this plan."""
+
+    kind: str
+    period: Duration = attrs.field(converter=_duration)
+    correlate: bool = False
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        return f"not within {self.period} after {_kind_text(self.kind, self.correlate)}"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
+        if self.kind == "contact_sent":
+            times = [c.at for c in placing.contacts()]
+        else:
+            times = _matching(placing, self.kind, self.correlate)
+        zone = placing.customer.zone
+        spans = [(t, self.period.add_to(t, zone)) for t in times]
+        return Intervals(rule.id, why, spans) if spans else None
+
+
+Per = Literal["all", "intent", "category", "channel"]
+
+
+@attrs.frozen(kw_only=True)
+class FrequencyCap:
+    """At most ``limit`` contacts in any rolling ``period``, of those the rule's scope covers.
+
+    ``per`` narrows the count to contacts of the same intent, category or channel as the
+    proposal. The period is an exact length: a day counts as 24 hours.
+    """
+
+    limit: int = attrs.field(validator=attrs.validators.ge(0))
+    period: Duration = attrs.field(converter=_duration)
+    per: Per = attrs.field(
+        default="all", validator=attrs.validators.in_(("all", "intent", "category", "channel"))
+    )
+
+    @period.validator
+    def _exact(self, _: attrs.Attribute[Duration], period: Duration) -> None:
+        if not period.is_exact or period.total_seconds() <= 0:
+            raise PolicyError(
+                "must be a positive length of days, hours or minutes",
+                field="period",
+                value=str(period),
+                hint="caps count over exact lengths: write '365 days', not '1 year'",
+            )
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        noun = "contact" if self.limit == 1 else "contacts"
+        return f"at most {self.limit} {self._what(rule, placing)} {noun} in any {self.period}"
+
+    def _what(self, rule: GuardRule, placing: Placing) -> str:
+        if self.per == "intent":
+            return placing.intent.name
+        if self.per == "category":
+            return str(placing.intent.category)
+        if self.per == "channel":
+            return f"{placing.channel}"
+        return rule.scope_text()
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
+        intent = placing.intent
+        counted = [
+            c.at
+            for c in placing.contacts()
+            if rule.covers(c.intent, c.category, c.channel)
+            and (self.per != "intent" or c.intent == intent.name)
+            and (self.per != "category" or c.category == intent.category)
+            and (self.per != "channel" or c.channel == placing.channel)
+        ]
+        return Cap(rule.id, why, self.limit, self.period.total_seconds(), counted)
+
+
+@attrs.frozen(kw_only=True)
+class WhileOpen:
+    """Not while an ``opened`` event has no later ``closed`` event with the same ref.
+
+    With ``correlate``, only the opening with the proposal's own ref holds it back.
+    A proposal held back by one still open waits for the ``closed`` event.
+    """
+
+    opened: str
+    closed: str
+    correlate: bool = False
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        return f"not while a {self.opened} is open (until {self.closed})"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
+        history = placing.history
+        spans: list[tuple[int, int | None]] = []
+        for t, event in history.matching(
+            self.opened, placing.proposal.ref, correlate=self.correlate
+        ):
+            closing = history.first_after((self.closed,), at=t, ref=event.ref)
+            spans.append((t, None if closing is None else closing[0]))
+        if not spans:
+            return None
+        return Intervals(rule.id, why, spans, waiting_for=self.closed)
+
+
+@attrs.frozen(kw_only=True)
+class RequiresConsent:
+    """Only with the customer's consent to the intent's category (marketing)."""
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        return f"needs the customer's consent to {placing.intent.category} messages"
+
+    def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
+        from outreach_rules.rules.channels import consent  # noqa: PLC0415 - channels imports guards
+
+        if consent(placing.history, str(placing.intent.category)):
+            return None
+        return Never(rule.id, why, waiting_for="opted_in")
+
+
+def _kind_text(kind: str, correlate: bool) -> str:
+    return f"{kind} (same ref)" if correlate else kind
+
+
+@attrs.frozen(kw_only=True, cache_hash=True)
+class GuardRule:
+    """A guard, the proposals it applies to, and the practices it encodes.
+
+    Empty ``intents``, ``categories`` and ``channels`` mean "all". A rule that names
+    channels applies only when the proposal is tried on one of them (phone hours).
+    """
+
+    id: str
+    spec: GuardSpec
+    description: str = ""
+    practices: tuple[str, ...] = attrs.field(default=(), converter=_practices)
+    intents: frozenset[str] = attrs.field(default=frozenset(), converter=_intents)
+    categories: frozenset[Category] = attrs.field(default=frozenset(), converter=_categories)
+    channels: frozenset[Channel] = attrs.field(default=frozenset(), converter=_channels)
+    when: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+
+    def scope_text(self) -> str:
+        """The scope in words: ``relationship or marketing``, ``review_request``."""
+        names = [*sorted(self.intents), *sorted(str(c) for c in self.categories)]
+        channels = " or ".join(sorted(str(c) for c in self.channels))
+        text = " or ".join(names)
+        if channels:
+            text = f"{text} {channels}".strip()
+        return text
+
+    @property
+    def per_channel(self) -> bool:
+        """Whether the rule depends on the channel the proposal is tried on."""
+        return bool(self.channels) or (
+            isinstance(self.spec, FrequencyCap) and self.spec.per == "channel"
+        )
+
+    def covers(self, intent: str, category: Category | None, channel: Channel | None) -> bool:
+        """Whether the rule's scope takes in this intent, category and channel."""
+        if self.intents and intent not in self.intents:
+            return False
+        if self.categories and category not in self.categories:
+            return False
+        return not (self.channels and channel is not None and channel not in self.channels)
+
+    def applies(self, placing: Placing) -> bool:
+        """Whether the rule applies to the proposal being placed."""
+        intent = placing.intent
+        if not self.covers(intent.name, intent.category, placing.channel):
+            return False
+        if self.when:
+            proposal = placing.proposal
+            context = Context(
+                placing.customer, placing.history, proposal.anchor_at, proposal.anchor
+            )
+            return all(condition.holds(context) for condition in self.when)
+        return True

@@ -1,0 +1,128 @@
+"""Triggers: patterns over a customer's history that propose an outreach.
+
+A trigger grows a proposal from each *anchor*: every event of the kind named by ``on``
+(an order placed), or the customer's own start (``on="customer"``), or, for a recurring
+trigger, each period after the customer first meets its conditions. From the anchor it
+looks forward along the same ``ref``:
+
+* an event of a kind in ``unless`` ends the matter (a review already submitted);
+* a contact already sent for the same intent and ref ends it too;
+* the kind named by ``requires`` must have happened (the order delivered), or the
+  proposal is *waiting* for it;
+* the proposal's earliest instant is ``delay`` after the required event (or the anchor,
+  or an instant in the anchor's data named by ``measured_from``), and it lapses
+  ``expires`` after the same instant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from outreach_rules.errors import PolicyError
+from outreach_rules.rules.conditions import Condition, is_lasting
+from outreach_rules.timeline.instants import Duration
+
+if TYPE_CHECKING:
+    from outreach_rules.model import Event
+
+__all__ = ["CUSTOMER", "Proposal", "Trigger"]
+
+CUSTOMER = "customer"
+"""The ``on`` of a trigger anchored at the customer's start rather than at an event."""
+
+
+def _duration(value: Any) -> Duration:
+    return Duration.parse(value, "delay")
+
+
+def _optional_duration(value: Any) -> Duration | None:
+    return None if value is None else Duration.parse(value, "expires")
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Trigger:
+    """A pattern over the history that proposes ``intent``; see the module docstring."""
+
+    id: str
+    intent: str
+    on: str
+    description: str = ""
+    practices: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    when: tuple[Condition, ...] = attrs.field(default=(), converter=tuple)
+    requires: str | None = None
+    unless: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    correlate: bool = True
+    delay: Duration = attrs.field(factory=Duration, converter=_duration)
+    expires: Duration | None = attrs.field(default=None, converter=_optional_duration)
+    measured_from: str | None = attrs.field(default=None)
+    first_only: bool = False
+    every: Duration | None = attrs.field(default=None, converter=_optional_duration)
+
+    @every.validator
+    def _recurring(self, _: attrs.Attribute[Duration | None], every: Duration | None) -> None:
+        if every is None:
+            return
+        if self.on != CUSTOMER:
+            raise PolicyError(
+                "a recurring trigger starts from the customer",
+                rule=self.id,
+                field="on",
+                value=self.on,
+                hint=f"write on = {CUSTOMER!r} and put the eligibility in 'when'",
+            )
+        if every.months <= 0 and every.days <= 0 and every.seconds <= 0:
+            raise PolicyError(
+                "must be a positive duration", rule=self.id, field="every", value=str(every)
+            )
+        for condition in self.when:
+            if not is_lasting(condition):
+                raise PolicyError(
+                    "cannot start a recurring trigger: it does not stay true once it holds",
+                    rule=self.id,
+                    field="when",
+                    value=condition,
+                    hint="use tenure or count with at_least, or tests on the customer",
+                )
+
+    @measured_from.validator
+    def _from_data(self, _: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None and (not value.startswith("data.") or value == "data."):
+            raise PolicyError(
+                "must name an instant in the anchor event's data",
+                rule=self.id,
+                field="measured_from",
+                value=value,
+                hint="such as 'data.due'",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Proposal:
+    """A trigger's proposal for one anchor: an intent and ref, and when it may go out.
+
+    ``basis`` names what the times are measured from (``order_delivered``) and
+    ``basis_at`` its instant. ``earliest`` is None while the proposal waits for the event
+    named in ``waiting_for``.
+    """
+
+    trigger: Trigger
+    ref: str | None
+    anchor: Event | None
+    anchor_at: int
+    basis: str
+    basis_at: int | None
+    earliest: int | None
+    expires: int | None
+    waiting_for: str | None = None
+
+    @property
+    def intent(self) -> str:
+        return self.trigger.intent
