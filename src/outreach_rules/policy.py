@@ -1,19 +1,52 @@
-"""Policy: a named, versioned set of intents, triggers and guard rules, checked as a whole."""
+"""Policy: a named, versioned set of intents, triggers and guard rules, checked as a whole.
+
+Policies are data: built from value objects in Python, or loaded from TOML, YAML or JSON
+(docs/policy-format.md). ``Policy.default()`` is the built-in playbook of practices P1-P17.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import attrs
 
+from outreach_rules._format import Reader, structure, unstructure
+from outreach_rules._merge import merge
+from outreach_rules._sources import Source, read
 from outreach_rules.errors import PolicyError
 from outreach_rules.model import Channel, Intent
 from outreach_rules.rules.guards import GuardRule
 from outreach_rules.rules.triggers import Trigger
 
-__all__ = ["Policy"]
+__all__ = ["EVENT_KINDS", "Policy"]
+
+EVENT_KINDS = (
+    "order_placed",
+    "order_delivered",
+    "review_submitted",
+    "complaint_opened",
+    "complaint_resolved",
+    "concern_raised",
+    "concern_answered",
+    "request_declined",
+    "incident_caused",
+    "incident_resolved",
+    "invoice_scheduled",
+    "info_volunteered",
+    "milestone_reached",
+    "channel_down",
+    "channel_restored",
+    "contact_sent",
+    "opted_out",
+    "opted_in",
+)
+"""The event kinds of DESIGN.md: what a host is expected to produce."""
 
 
 @attrs.frozen(kw_only=True)
@@ -30,6 +63,7 @@ class Policy:
     guards: tuple[GuardRule, ...] = attrs.field(default=(), converter=tuple)
     version: str = "1"
     description: str = ""
+    events: tuple[str, ...] = attrs.field(default=EVENT_KINDS, converter=tuple)
     # Compiled lookups, filled on first use; not part of the policy's value.
     _cache: dict[Any, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
@@ -43,6 +77,65 @@ class Policy:
         for position, guard in enumerate(self.guards):
             for name in sorted(guard.intents):
                 _check_known(known, name, f"guards[{position}].intents", guard.id)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        """A policy from plain data in the file format (``extends = "default"`` allowed)."""
+        return _build(data, Source(), Path.cwd(), ())
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Policy:
+        """A policy from a TOML, YAML or JSON file; errors name the file and line."""
+        return _load(Path(path), ())
+
+    @classmethod
+    def default(cls) -> Policy:
+        """The built-in playbook: every practice P1-P17 of PRACTICES.md as rules."""
+        return _default()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain data in the file format; ``Policy.from_dict`` reads it back."""
+        return unstructure(
+            name=self.name,
+            version=self.version,
+            description=self.description,
+            events=self.events,
+            intents=self.intents,
+            triggers=self.triggers,
+            guards=self.guards,
+        )
+
+    def with_overrides(self, data: Mapping[str, Any]) -> Policy:
+        """This policy with parts replaced, in the shape of an extending file.
+
+        Intents merge by name and rules by id; ``remove`` drops rules::
+
+            Policy.default().with_overrides({
+                "intents": {"review_request": {"priority": 40}},
+                "guards": [
+                    {"id": "contact-pressure", "frequency_cap": {"limit": 3, "period": "7 days"}}
+                ],
+                "remove": ["gift-season"],
+            })
+        """
+        reader = Reader()
+        merged, _ = merge(self.to_dict(), data, reader)
+        return Policy(**structure(merged, reader))
+
+    def rule(self, rule_id: str) -> Trigger | GuardRule:
+        """The trigger or guard rule with id ``rule_id``."""
+        rules: list[Trigger | GuardRule] = [*self.triggers, *self.guards]
+        for rule in rules:
+            if rule.id == rule_id:
+                return rule
+        ids = [r.id for r in rules]
+        close = difflib.get_close_matches(rule_id, ids, n=1)
+        raise PolicyError(
+            "is not a rule of the policy",
+            field="rule",
+            value=rule_id,
+            hint=f"did you mean {close[0]!r}?" if close else f"use one of {ids}",
+        )
 
     def intent(self, name: str) -> Intent:
         """The intent called ``name``."""
@@ -101,3 +194,64 @@ def _check_known(known: set[str], name: str, field: str, rule: str | None) -> No
         if close
         else f"declare it under intents, or use one of {sorted(known)}",
     )
+
+
+_DEFAULT = "playbook/default.toml"
+
+
+@functools.cache
+def _default() -> Policy:
+    # A policy is immutable, so one shared copy serves every caller.
+    with resources.as_file(resources.files("outreach_rules") / _DEFAULT) as path:
+        return _load(path, ())
+
+
+def _load(path: Path, seen: tuple[Path, ...]) -> Policy:
+    data, source = read(path)
+    return _build(data, source, path.parent, (*seen, path.resolve()))
+
+
+def _build(data: Any, source: Source, folder: Path, seen: tuple[Path, ...]) -> Policy:
+    reader = Reader(source.file, source.line)
+    if not isinstance(data, Mapping):
+        reader.fail("", "must be a table of policy keys", hint="start with name = '...'")
+    base_name = data.get("extends")
+    if base_name is None:
+        if "remove" in data:
+            reader.fail("remove", "only makes sense with extends", hint="add extends = 'default'")
+        return Policy(**_parts(data, reader))
+    if not isinstance(base_name, str):
+        reader.fail(
+            "extends", "must name a policy", value=base_name, hint="'default' or a file path"
+        )
+    if base_name == "default":
+        base = _default()
+    else:
+        base_path = (folder / base_name).resolve()
+        if base_path in seen:
+            reader.fail("extends", "extends itself in a cycle", value=base_name)
+        base = _load(base_path, seen)
+    merged, moved = merge(base.to_dict(), data, reader)
+    merged_reader = Reader(source.file, lambda path: source.line(_origin(path, moved)))
+    return Policy(**_parts(merged, merged_reader))
+
+
+def _parts(data: Mapping[str, Any], reader: Reader) -> dict[str, Any]:
+    parts = structure(data, reader)
+    try:
+        Policy(**parts)
+    except PolicyError as error:
+        # Whole-policy checks name a path such as triggers[3].intent: say where it stands.
+        if error.file is None and error.field is not None:
+            error.located(file=reader.file, line=reader.line(error.field))
+        raise
+    return parts
+
+
+def _origin(path: str, moved: Mapping[str, str]) -> str:
+    """The path in the extending file of a path in the merged policy; "" for the base's."""
+    match = re.match(r"(triggers|guards)\[\d+\]", path)
+    if match is None:
+        return path
+    origin = moved.get(match.group(0))
+    return "" if origin is None else origin + path[match.end() :]

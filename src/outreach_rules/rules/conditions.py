@@ -7,7 +7,7 @@ A condition is evaluated in a :class:`Context`: the customer, their history, and
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -52,7 +52,14 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _PRESENCE = ("exists", "missing")
 _ROOTS = ("data.", "customer.attributes.")
-_PLAIN = ("ref", "kind", "customer.id", "customer.country", "customer.timezone")
+_PLAIN = (
+    "ref",
+    "kind",
+    "customer.id",
+    "customer.country",
+    "customer.country_code",
+    "customer.timezone",
+)
 _MISSING = object()
 
 
@@ -77,6 +84,13 @@ def _check_op(_: Any, __: attrs.Attribute[str], op: str) -> None:
         )
 
 
+def _hashable(value: Any) -> Any:
+    """Lists become tuples, so that a condition can be hashed and compared."""
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(item) for item in value)
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class Match:
     """A test on a field of the anchor event (``data.gift``, ``ref``) or of the customer.
@@ -87,7 +101,7 @@ class Match:
 
     field: str = attrs.field(validator=_check_field)
     op: str = attrs.field(default="eq", validator=_check_op)
-    value: Any = None
+    value: Any = attrs.field(default=None, converter=_hashable)
 
     def holds(self, context: Context, /) -> bool:
         found = self._lookup(context)
@@ -177,12 +191,21 @@ class Count:
         return times[needed - 1] if len(times) >= needed else None
 
 
+def _month_day(value: Iterable[int]) -> tuple[int, int]:
+    month, day = value
+    return int(month), int(day)
+
+
+def _condition_tuple(value: Iterable[Condition]) -> tuple[Condition, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class InWindow:
     """Whether the anchor's local date falls inside an annual window (gift season)."""
 
-    start: tuple[int, int] = attrs.field(converter=tuple)
-    end: tuple[int, int] = attrs.field(converter=tuple)
+    start: tuple[int, int] = attrs.field(converter=_month_day)
+    end: tuple[int, int] = attrs.field(converter=_month_day)
 
     def holds(self, context: Context, /) -> bool:
         window = AnnualWindow(self.start, self.end, inside=True)
@@ -193,7 +216,7 @@ class InWindow:
 class AnyOf:
     """At least one of ``conditions`` holds."""
 
-    conditions: tuple[Condition, ...] = attrs.field(converter=tuple)
+    conditions: tuple[Condition, ...] = attrs.field(converter=_condition_tuple)
 
     def holds(self, context: Context, /) -> bool:
         return any(condition.holds(context) for condition in self.conditions)

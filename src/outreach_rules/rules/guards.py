@@ -12,12 +12,14 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
+import pendulum
 
 from outreach_rules.errors import PolicyError
+from outreach_rules.explain import format_local
 from outreach_rules.model import Category, Channel, vocabulary
 from outreach_rules.rules.conditions import Condition, Context
 from outreach_rules.timeline.calendar import AnnualWindow, BusinessDays, Hours, HourSpan, LocalTime
-from outreach_rules.timeline.instants import Duration
+from outreach_rules.timeline.instants import Duration, as_datetime
 from outreach_rules.timeline.operators import Cap, Guard, Intervals, Never, NotBefore
 from outreach_rules.timeline.zone import DAY
 
@@ -236,20 +238,25 @@ class AnnualBlackout:
         return LocalTime(rule.id, why, placing.customer.zone, AnnualWindow(self.start, self.end))
 
 
+def _instant(value: Any) -> pendulum.DateTime:
+    return as_datetime(value, "blackout")
+
+
 @attrs.frozen(kw_only=True)
 class Blackout:
     """Not between two instants (the start included, the end not)."""
 
-    start: Any = attrs.field()
-    end: Any = attrs.field()
+    start: pendulum.DateTime = attrs.field(converter=_instant)
+    end: pendulum.DateTime = attrs.field(converter=_instant)
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
-        return f"not from {self.start} to {self.end}"
+        zone = placing.customer.zone
+        start, end = (format_local(int(t.timestamp()), zone) for t in (self.start, self.end))
+        return f"not from {start} to {end}, in the customer's time zone"
 
     def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
-        from outreach_rules.timeline.instants import epoch  # noqa: PLC0415
-
-        return Intervals(rule.id, why, ((epoch(self.start, "start"), epoch(self.end, "end")),))
+        span = (int(self.start.timestamp()), int(self.end.timestamp()))
+        return Intervals(rule.id, why, (span,))
 
 
 def _matching(placing: Placing, kind: str, correlate: bool) -> list[int]:

@@ -16,6 +16,7 @@ looks forward along the same ``ref``:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -41,6 +42,14 @@ def _optional_duration(value: Any) -> Duration | None:
     return None if value is None else Duration.parse(value, "expires")
 
 
+def _every(value: Any) -> Duration | None:
+    return None if value is None else Duration.parse(value, "every")
+
+
+def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
+    return tuple(value)
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -56,7 +65,7 @@ class Trigger:
     on: str
     description: str = ""
     practices: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    when: tuple[Condition, ...] = attrs.field(default=(), converter=tuple)
+    when: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
     requires: str | None = None
     unless: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     correlate: bool = True
@@ -64,7 +73,7 @@ class Trigger:
     expires: Duration | None = attrs.field(default=None, converter=_optional_duration)
     measured_from: str | None = attrs.field(default=None)
     first_only: bool = False
-    every: Duration | None = attrs.field(default=None, converter=_optional_duration)
+    every: Duration | None = attrs.field(default=None, converter=_every)
 
     @every.validator
     def _recurring(self, _: attrs.Attribute[Duration | None], every: Duration | None) -> None:

@@ -219,7 +219,9 @@ def settle(
                     hint="check that the rules leave some instant allowed",
                 )
             t = result
-            unmoved = 1
+            # The guard that moved t must agree too: a guard that keeps moving its own
+            # answer breaks the contract, and is caught by max_moves instead of trusted.
+            unmoved = 0
             if expires is not None and t > expires:
                 return Settlement(None, tuple(moves), expired=True)
         else:
