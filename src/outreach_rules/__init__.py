@@ -17,6 +17,7 @@ from outreach_rules.errors import (
     TimeError,
     VocabularyError,
 )
+from outreach_rules.lint import Finding, Severity
 from outreach_rules.model import (
     Category,
     Channel,
@@ -68,6 +69,7 @@ __all__ = [
     "Duration",
     "Effect",
     "Event",
+    "Finding",
     "FrequencyCap",
     "FrozenClock",
     "GuardRule",
@@ -84,6 +86,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "RequiresConsent",
+    "Severity",
     "Status",
     "Tenure",
     "TimeError",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -20,6 +21,7 @@ from outreach_rules._format import Reader, structure, unstructure
 from outreach_rules._merge import merge
 from outreach_rules._sources import Source, read
 from outreach_rules.errors import PolicyError
+from outreach_rules.lint import Finding, lint
 from outreach_rules.model import Channel, Intent
 from outreach_rules.rules.guards import GuardRule
 from outreach_rules.rules.triggers import Trigger
@@ -93,6 +95,13 @@ class Policy:
         """The built-in playbook: every practice P1-P17 of PRACTICES.md as rules."""
         return _default()
 
+    @staticmethod
+    def json_schema() -> dict[str, Any]:
+        """The JSON Schema of the policy file format, for editors and validators."""
+        text = (resources.files("outreach_rules") / _SCHEMA).read_text(encoding="utf-8")
+        schema: dict[str, Any] = json.loads(text)
+        return schema
+
     def to_dict(self) -> dict[str, Any]:
         """The policy as plain data in the file format; ``Policy.from_dict`` reads it back."""
         return unstructure(
@@ -121,6 +130,10 @@ class Policy:
         reader = Reader()
         merged, _ = merge(self.to_dict(), data, reader)
         return Policy(**structure(merged, reader))
+
+    def lint(self) -> tuple[Finding, ...]:
+        """What in this policy is probably a mistake; see :mod:`outreach_rules.lint`."""
+        return lint(self)
 
     def rule(self, rule_id: str) -> Trigger | GuardRule:
         """The trigger or guard rule with id ``rule_id``."""
@@ -197,6 +210,7 @@ def _check_known(known: set[str], name: str, field: str, rule: str | None) -> No
 
 
 _DEFAULT = "playbook/default.toml"
+_SCHEMA = "playbook/policy.schema.json"
 
 
 @functools.cache

@@ -1,0 +1,290 @@
+"""Lint: what in a valid policy is probably a mistake, with where and what would be right.
+
+A policy that loads is well formed; lint looks for what it cannot do as intended: a rule
+that can never fire, caps at odds with each other, an intent with no usable channel,
+priorities that tie. Errors mean something will never happen; warnings are worth a look.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import attrs
+
+from outreach_rules.model import Category, Channel, Intent
+from outreach_rules.rules.conditions import AnyOf, Condition, Count, Tenure
+from outreach_rules.rules.guards import (
+    AfterEvent,
+    AnnualBlackout,
+    BusinessDaysOnly,
+    FrequencyCap,
+    GuardRule,
+    NotOnDayOf,
+    NotWithinAfter,
+    WhileOpen,
+)
+from outreach_rules.rules.triggers import CUSTOMER
+from outreach_rules.timeline.instants import Duration
+
+if TYPE_CHECKING:
+    from outreach_rules.policy import Policy
+
+__all__ = ["Finding", "Severity", "lint"]
+
+
+class Severity(enum.StrEnum):
+    """How much a finding matters: an error means something can never happen."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """One thing lint found: which rule or intent, what is wrong, and what would be right."""
+
+    severity: Severity
+    code: str
+    subject: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.severity}: {self.subject}: {self.message}{hint} [{self.code}]"
+
+
+def lint(policy: Policy) -> tuple[Finding, ...]:
+    """Every finding for ``policy``, errors first, then by subject."""
+    found = [
+        *_unknown_kinds(policy),
+        *_lapses_before_delay(policy),
+        *_closed_guards(policy),
+        *_caps_that_never_bind(policy),
+        *_intents_never_proposed(policy),
+        *_intents_without_channel(policy),
+        *_priority_ties(policy),
+        *_offers_only_for_new_customers(policy),
+    ]
+    return tuple(sorted(found, key=lambda f: (f.severity != Severity.ERROR, f.subject, f.code)))
+
+
+def _kind_finding(
+    policy: Policy, subject: str, kind: str, where: str, severity: Severity
+) -> Finding:
+    close = difflib.get_close_matches(kind, policy.events, n=1)
+    hint = (
+        f"did you mean {close[0]!r}?"
+        if close
+        else "add it to the policy's events if your system sends it"
+    )
+    return Finding(
+        severity=severity,
+        code="unknown-event-kind",
+        subject=subject,
+        message=f"{where} {kind!r}, which no declared source produces",
+        hint=hint,
+    )
+
+
+def _condition_kinds(conditions: tuple[Condition, ...]) -> Iterator[str]:
+    for condition in conditions:
+        if isinstance(condition, Count):
+            yield condition.kind
+        elif isinstance(condition, AnyOf):
+            yield from _condition_kinds(condition.conditions)
+
+
+def _unknown_kinds(policy: Policy) -> Iterator[Finding]:
+    known = set(policy.events)
+    for trigger in policy.triggers:
+        # A trigger that waits on a kind nobody sends never fires: an error.
+        needed = [("fires on", trigger.on), ("requires", trigger.requires)]
+        for where, kind in needed:
+            if kind is not None and kind != CUSTOMER and kind not in known:
+                yield _kind_finding(policy, trigger.id, kind, where, Severity.ERROR)
+        for kind in (*trigger.unless, *_condition_kinds(trigger.when)):
+            if kind not in known:
+                yield _kind_finding(policy, trigger.id, kind, "looks for", Severity.WARNING)
+    for guard in policy.guards:
+        for kind in (*_guard_kinds(guard), *_condition_kinds(guard.when)):
+            if kind not in known:
+                yield _kind_finding(policy, guard.id, kind, "looks for", Severity.WARNING)
+
+
+def _guard_kinds(guard: GuardRule) -> tuple[str, ...]:
+    spec = guard.spec
+    if isinstance(spec, AfterEvent | NotOnDayOf | NotWithinAfter):
+        return (spec.kind,)
+    if isinstance(spec, WhileOpen):
+        return (spec.opened, spec.closed)
+    return ()
+
+
+def _bounds(duration: Duration) -> tuple[int, int]:
+    """The shortest and longest a duration can be, in seconds (months vary)."""
+    day = 86_400
+    fixed = duration.days * day + duration.seconds
+    low, high = sorted((duration.months * 28 * day, duration.months * 31 * day))
+    return fixed + low, fixed + high
+
+
+def _lapses_before_delay(policy: Policy) -> Iterator[Finding]:
+    for trigger in policy.triggers:
+        if trigger.expires is None:
+            continue
+        if _bounds(trigger.expires)[1] < _bounds(trigger.delay)[0]:
+            yield Finding(
+                severity=Severity.ERROR,
+                code="lapses-before-delay",
+                subject=trigger.id,
+                message=f"lapses {trigger.expires} after, before its {trigger.delay} delay is over",
+                hint="make expires longer than delay",
+            )
+
+
+def _closed_guards(policy: Policy) -> Iterator[Finding]:
+    for guard in policy.guards:
+        spec = guard.spec
+        closed = None
+        if isinstance(spec, AnnualBlackout) and _covers_the_year(spec):
+            closed = "blocks every day of the year"
+        elif isinstance(spec, BusinessDaysOnly) and not spec.weekdays:
+            closed = "allows no weekday"
+        elif isinstance(spec, FrequencyCap) and spec.limit == 0:
+            closed = "allows no contact at all"
+        if closed is not None:
+            covered = guard.scope_text() or "everything"
+            yield Finding(
+                severity=Severity.ERROR,
+                code="never-allows",
+                subject=guard.id,
+                message=f"{closed}: nothing it covers ({covered}) can be sent",
+                hint="narrow the rule, or remove the intents it covers",
+            )
+
+
+def _covers_the_year(spec: AnnualBlackout) -> bool:
+    import datetime as dt  # noqa: PLC0415 - only this check needs dates
+
+    day = dt.date(2024, 1, 1)
+    while day.year == 2024:
+        if not _in_window(spec, (day.month, day.day)):
+            return False
+        day += dt.timedelta(days=1)
+    return True
+
+
+def _in_window(spec: AnnualBlackout, day: tuple[int, int]) -> bool:
+    if spec.start <= spec.end:
+        return spec.start <= day <= spec.end
+    return day >= spec.start or day <= spec.end
+
+
+def _scope(guard: GuardRule) -> tuple[frozenset[str], frozenset[Category], frozenset[Channel], str]:
+    assert isinstance(guard.spec, FrequencyCap)
+    return guard.intents, guard.categories, guard.channels, guard.spec.per
+
+
+def _caps_that_never_bind(policy: Policy) -> Iterator[Finding]:
+    caps = [g for g in policy.guards if isinstance(g.spec, FrequencyCap) and not g.when]
+    for loose in caps:
+        for strict in caps:
+            if loose is strict or _scope(loose) != _scope(strict):
+                continue
+            a, b = loose.spec, strict.spec
+            assert isinstance(a, FrequencyCap)
+            assert isinstance(b, FrequencyCap)
+            tighter = (b.limit, -b.period.total_seconds()) < (a.limit, -a.period.total_seconds())
+            if (
+                b.limit <= a.limit
+                and b.period.total_seconds() >= a.period.total_seconds()
+                and tighter
+            ):
+                yield Finding(
+                    severity=Severity.WARNING,
+                    code="cap-never-binds",
+                    subject=loose.id,
+                    message=(
+                        f"allows {a.limit} in {a.period}, but {strict.id!r} allows only "
+                        f"{b.limit} in {b.period} of the same contacts: it never binds"
+                    ),
+                    hint="remove one, or make their limits agree",
+                )
+
+
+def _intents_never_proposed(policy: Policy) -> Iterator[Finding]:
+    proposed = {trigger.intent for trigger in policy.triggers}
+    for intent in policy.intents:
+        if intent.name not in proposed:
+            yield Finding(
+                severity=Severity.WARNING,
+                code="intent-never-proposed",
+                subject=intent.name,
+                message="no trigger proposes it",
+                hint="add a trigger, or remove the intent",
+            )
+
+
+def _closes_channel(guard: GuardRule, intent: Intent, channel: Channel) -> bool:
+    if guard.when or not guard.covers(intent.name, intent.category, channel):
+        return False
+    if not guard.channels and not guard.per_channel:
+        return False
+    spec = guard.spec
+    return (isinstance(spec, FrequencyCap) and spec.limit == 0) or (
+        isinstance(spec, BusinessDaysOnly) and not spec.weekdays
+    )
+
+
+def _intents_without_channel(policy: Policy) -> Iterator[Finding]:
+    for intent in policy.intents:
+        open_channels = [
+            channel
+            for channel in intent.channels
+            if not any(_closes_channel(guard, intent, channel) for guard in policy.guards)
+        ]
+        if not open_channels:
+            channels = ", ".join(intent.channels)
+            yield Finding(
+                severity=Severity.ERROR,
+                code="no-usable-channel",
+                subject=intent.name,
+                message=f"every one of its channels ({channels}) is closed by a rule",
+                hint="give it a channel no rule closes",
+            )
+
+
+def _priority_ties(policy: Policy) -> Iterator[Finding]:
+    by_priority: dict[int, list[str]] = {}
+    for intent in policy.intents:
+        by_priority.setdefault(intent.priority, []).append(intent.name)
+    for priority, names in sorted(by_priority.items()):
+        if len(names) > 1:
+            yield Finding(
+                severity=Severity.WARNING,
+                code="priority-tie",
+                subject=", ".join(sorted(names)),
+                message=f"share priority {priority}: which is placed first is decided by name",
+                hint="give each intent its own priority",
+            )
+
+
+def _limits_tenure(conditions: tuple[Condition, ...]) -> bool:
+    return any(isinstance(c, Tenure) and c.at_most is not None for c in conditions)
+
+
+def _offers_only_for_new_customers(policy: Policy) -> Iterator[Finding]:
+    for trigger in policy.triggers:
+        intent = policy.intent(trigger.intent)
+        if intent.category is Category.MARKETING and _limits_tenure(trigger.when):
+            yield Finding(
+                severity=Severity.WARNING,
+                code="new-customers-only",
+                subject=trigger.id,
+                message="makes an offer to new customers only",
+                hint="P13: every offer made to new customers is open to long-standing ones too",
+            )
