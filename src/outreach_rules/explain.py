@@ -20,7 +20,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def format_local(instant: int, zone: Zone) -> str:
-    """An instant as the customer reads it: ``Sun 27 Dec 2026 09:00 (Europe/London)``."""
+    """An instant as the customer's wall clock shows it: ``Sun 27 Dec 2026 09:00``."""
     wall = zone.to_wall(instant)
     date = date_of_wall(wall)
     clock = f"{wall % 86_400 // 3_600:02d}:{wall % 3_600 // 60:02d}"

@@ -7,6 +7,7 @@ where it enters: an unknown channel, a naive datetime or an unknown time zone ra
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import enum
 import re
@@ -85,6 +86,10 @@ class Effect(enum.StrEnum):
     CHOSE_CHANNEL = "chose_channel"
 
 
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
 def vocabulary(kind: type[_E], field: str) -> Callable[[Any], _E]:
     """A converter from a name to a member of ``kind``, with a suggestion when misspelt."""
 
@@ -98,7 +103,7 @@ def vocabulary(kind: type[_E], field: str) -> Callable[[Any], _E]:
             close = difflib.get_close_matches(str(value), names, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(names)}"
             raise VocabularyError(
-                f"is not a {kind.__name__.lower()}", field=field, value=value, hint=hint
+                f"is not {_article(kind.__name__.lower())}", field=field, value=value, hint=hint
             ) from None
 
     return convert
@@ -129,8 +134,42 @@ def _at(value: Any) -> pendulum.DateTime:
     return as_datetime(value, "at")
 
 
-def _optional_instant(value: Any) -> pendulum.DateTime | None:
-    return None if value is None else as_datetime(value, "trace")
+def _optional_channel(value: Any) -> Channel | None:
+    return None if value is None else _to_channel(value)
+
+
+def _before(value: Any) -> pendulum.DateTime | None:
+    return None if value is None else as_datetime(value, "before")
+
+
+def _after(value: Any) -> pendulum.DateTime | None:
+    return None if value is None else as_datetime(value, "after")
+
+
+def _send_at(value: Any) -> pendulum.DateTime | None:
+    return None if value is None else as_datetime(value, "send_at")
+
+
+def _expires(value: Any) -> pendulum.DateTime | None:
+    return None if value is None else as_datetime(value, "expires")
+
+
+def _local_send_at(value: Any) -> pendulum.DateTime | None:
+    """Checked as any instant is, but kept in its own zone: the customer's, for showing."""
+    if value is None:
+        return None
+    epoch(value, "local_send_at")
+    return pendulum.instance(
+        dt.datetime.fromisoformat(value.strip()) if isinstance(value, str) else value
+    )
+
+
+def _instance_of(kind: type, field: str, what: str) -> Any:
+    def check(_: Any, __: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            raise InputError(f"must be {what}", field=field, value=value)
+
+    return check
 
 
 def _text(field: str, *, optional: bool = False, pattern: re.Pattern[str] | None = None) -> Any:
@@ -315,8 +354,10 @@ class Intent:
     name: str = attrs.field(validator=_text("name", pattern=_KIND))
     category: Category = attrs.field(converter=_to_category)
     channels: tuple[Channel, ...] = attrs.field(converter=_channel_tuple)
-    priority: int = attrs.field(default=100, validator=attrs.validators.instance_of(int))
-    personal: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    priority: int = attrs.field(default=100, validator=_instance_of(int, "priority", "an integer"))
+    personal: bool = attrs.field(
+        default=False, validator=_instance_of(bool, "personal", "true or false")
+    )
     description: str = ""
 
     @channels.validator
@@ -334,8 +375,8 @@ class TraceStep:
     rule: str
     effect: Effect = attrs.field(converter=_to_effect)
     why: str
-    before: pendulum.DateTime | None = attrs.field(default=None, converter=_optional_instant)
-    after: pendulum.DateTime | None = attrs.field(default=None, converter=_optional_instant)
+    before: pendulum.DateTime | None = attrs.field(default=None, converter=_before)
+    after: pendulum.DateTime | None = attrs.field(default=None, converter=_after)
 
 
 @attrs.frozen(kw_only=True)
@@ -351,20 +392,29 @@ class Decision:
     id: str
     customer: str
     intent: str
-    category: Category
+    category: Category = attrs.field(converter=_to_category)
     ref: str | None
     status: Status = attrs.field(converter=_to_status)
-    send_at: pendulum.DateTime | None = None
-    local_send_at: pendulum.DateTime | None = None
-    channel: Channel | None = None
-    expires: pendulum.DateTime | None = None
+    send_at: pendulum.DateTime | None = attrs.field(default=None, converter=_send_at)
+    local_send_at: pendulum.DateTime | None = attrs.field(default=None, converter=_local_send_at)
+    channel: Channel | None = attrs.field(default=None, converter=_optional_channel)
+    expires: pendulum.DateTime | None = attrs.field(default=None, converter=_expires)
     waiting_for: str | None = None
     trace: tuple[TraceStep, ...] = ()
 
     @property
     def why(self) -> str:
-        """The last word of the trace: why the decision stands as it does."""
-        return self.trace[-1].why if self.trace else ""
+        """In one sentence, why the decision stands as it does.
+
+        For a scheduled decision, what set its time: the last rule that deferred it, or the
+        trigger that proposed it. Otherwise the last step: what blocked it, or what it waits for.
+        """
+        if not self.trace:
+            return ""
+        if self.status is Status.SCHEDULED:
+            deferred = [step for step in self.trace if step.effect is Effect.DEFERRED]
+            return (deferred[-1] if deferred else self.trace[0]).why
+        return self.trace[-1].why
 
     def explain(self) -> str:
         """The decision and its trace as text for a terminal or a support agent."""

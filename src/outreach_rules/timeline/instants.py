@@ -42,12 +42,20 @@ def epoch(value: Any, field: str = "at") -> int:
         raise TimeError(
             f"must be an instant, not {type(value).__name__}", field=field, value=value, hint=_HINT
         )
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset() if value.tzinfo is not None else None
+    if offset is None:
         raise TimeError(
             "is a naive datetime; the library never guesses its time zone",
             field=field,
             value=value,
             hint=_HINT,
+        )
+    if offset.microseconds:
+        raise TimeError(
+            "has a UTC offset with a fraction of a second",
+            field=field,
+            value=value,
+            hint="no time zone has one; give the offset in whole seconds or minutes",
         )
     return int(value.timestamp() // 1)
 
@@ -63,6 +71,13 @@ def local(seconds: int, zone: Zone) -> pendulum.DateTime:
 
 
 def _parse(text: str, field: str) -> dt.datetime:
+    if re.search(r"[+-]\d\d:?\d\d:?\d\d\.\d+$", text.strip()):
+        raise TimeError(
+            "has a UTC offset with a fraction of a second",
+            field=field,
+            value=text,
+            hint="no time zone has one; give the offset in whole seconds or minutes",
+        )
     try:
         parsed = dt.datetime.fromisoformat(text.strip())
     except ValueError:
@@ -95,6 +110,11 @@ _ISO = re.compile(
 _DURATION_HINT = "write it as '3 days', '2 hours 30 minutes', '1 year' or ISO 8601 such as 'P3D'"
 
 
+def _whole(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TimeError("must be a whole number", field=f"duration.{attribute.name}", value=value)
+
+
 @attrs.frozen(kw_only=True)
 class Duration:
     """A length of time: calendar months, calendar days and exact seconds.
@@ -104,9 +124,9 @@ class Duration:
     minutes and seconds are exact. A duration may be negative ("3 days before").
     """
 
-    months: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
-    days: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
-    seconds: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
+    months: int = attrs.field(default=0, validator=_whole)
+    days: int = attrs.field(default=0, validator=_whole)
+    seconds: int = attrs.field(default=0, validator=_whole)
 
     @seconds.validator
     def _one_direction(self, _: attrs.Attribute[int], seconds: int) -> None:

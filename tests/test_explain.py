@@ -1,0 +1,412 @@
+"""Rendering explanations: records in the output contract, local wall times, and text.
+
+Decisions, plans and trace steps are built directly here; no planner is involved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from outreach_rules import Customer, Decision, Plan, TraceStep
+from outreach_rules.explain import decision_record, decision_text, format_local, plan_text
+from outreach_rules.timeline.zone import zone
+
+LONDON = "Europe/London"
+DECISION_KEYS = [
+    "id",
+    "customer",
+    "intent",
+    "ref",
+    "status",
+    "send_at",
+    "local_send_at",
+    "channel",
+    "trace",
+]
+STEP_KEYS = ["rule", "effect", "from", "to", "why"]
+
+
+def seconds(text: str) -> int:
+    """Seconds since the epoch of an ISO 8601 text with an offset, by the standard library."""
+    return int(dt.datetime.fromisoformat(text).timestamp())
+
+
+def customer(timezone: str = LONDON) -> Customer:
+    return Customer(id="c1", timezone=timezone, country="GB", since="2019-05-01T00:00:00Z")
+
+
+def review_steps() -> tuple[TraceStep, ...]:
+    return (
+        TraceStep(
+            rule="ask-for-review",
+            effect="proposed",
+            why="review request: order o1 delivered on Sat 26 Dec",
+        ),
+        TraceStep(
+            rule="gift-season",
+            effect="deferred",
+            why="not from 20 Dec to 26 Dec, in the customer's calendar",
+            before="2026-12-26T14:00:00Z",
+            after="2026-12-27T00:00:00Z",
+        ),
+        TraceStep(
+            rule="quiet-hours",
+            effect="deferred",
+            why="only 09:00-20:00 every day, in the customer's time zone",
+            before="2026-12-27T00:00:00Z",
+            after="2026-12-27T09:00:00Z",
+        ),
+        TraceStep(
+            rule="channels",
+            effect="chose_channel",
+            why="email, the first channel for review_request the customer can receive",
+        ),
+    )
+
+
+def scheduled(
+    send_at: str = "2026-12-27T09:00:00Z",
+    timezone: str = LONDON,
+    trace: tuple[TraceStep, ...] | None = None,
+) -> Decision:
+    at = pendulum.parse(send_at)
+    assert isinstance(at, pendulum.DateTime)
+    return Decision(
+        id="d-5f1c",
+        customer="c1",
+        intent="review_request",
+        category="relationship",
+        ref="o1",
+        status="scheduled",
+        send_at=at.in_timezone("UTC"),
+        local_send_at=at.in_timezone(timezone),
+        channel="email",
+        expires=pendulum.datetime(2027, 1, 25, 14, tz="UTC"),
+        trace=review_steps() if trace is None else trace,
+    )
+
+
+def waiting() -> Decision:
+    return Decision(
+        id="d-9a0b",
+        customer="c1",
+        intent="thank_you",
+        category="relationship",
+        ref="o2",
+        status="waiting",
+        waiting_for="order_delivered",
+        trace=(
+            TraceStep(
+                rule="thank-after-delivery",
+                effect="waiting",
+                why="thank you: waits for order_delivered (o2)",
+            ),
+        ),
+    )
+
+
+def suppressed() -> Decision:
+    return Decision(
+        id="d-77aa",
+        customer="c1",
+        intent="loyalty_reward",
+        category="marketing",
+        ref=None,
+        status="suppressed",
+        trace=(
+            TraceStep(
+                rule="marketing-consent",
+                effect="blocked",
+                why="needs the customer's consent to marketing messages",
+            ),
+        ),
+    )
+
+
+# decision_record: the output contract of DESIGN.md
+
+
+def test_decision_record_has_exactly_the_keys_of_the_output_contract_in_order() -> None:
+    record = decision_record(scheduled())
+    assert list(record) == DECISION_KEYS
+    assert [list(step) for step in record["trace"]] == [STEP_KEYS] * 4
+
+
+def test_decision_record_of_a_scheduled_decision() -> None:
+    assert decision_record(scheduled()) == {
+        "id": "d-5f1c",
+        "customer": "c1",
+        "intent": "review_request",
+        "ref": "o1",
+        "status": "scheduled",
+        "send_at": "2026-12-27T09:00:00+00:00",
+        "local_send_at": "2026-12-27T09:00:00+00:00",
+        "channel": "email",
+        "trace": [
+            {
+                "rule": "ask-for-review",
+                "effect": "proposed",
+                "from": None,
+                "to": None,
+                "why": "review request: order o1 delivered on Sat 26 Dec",
+            },
+            {
+                "rule": "gift-season",
+                "effect": "deferred",
+                "from": "2026-12-26T14:00:00+00:00",
+                "to": "2026-12-27T00:00:00+00:00",
+                "why": "not from 20 Dec to 26 Dec, in the customer's calendar",
+            },
+            {
+                "rule": "quiet-hours",
+                "effect": "deferred",
+                "from": "2026-12-27T00:00:00+00:00",
+                "to": "2026-12-27T09:00:00+00:00",
+                "why": "only 09:00-20:00 every day, in the customer's time zone",
+            },
+            {
+                "rule": "channels",
+                "effect": "chose_channel",
+                "from": None,
+                "to": None,
+                "why": "email, the first channel for review_request the customer can receive",
+            },
+        ],
+    }
+
+
+def test_decision_record_gives_local_send_at_with_the_customers_offset_in_summer() -> None:
+    record = decision_record(scheduled("2026-06-27T08:00:00Z"))
+    assert record["send_at"] == "2026-06-27T08:00:00+00:00"
+    assert record["local_send_at"] == "2026-06-27T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    "decision", [scheduled(), waiting(), suppressed()], ids=["scheduled", "waiting", "suppressed"]
+)
+def test_decision_record_instants_are_iso_strings_with_an_offset(decision: Decision) -> None:
+    record = decision_record(decision)
+    instants = [record["send_at"], record["local_send_at"]]
+    instants += [step[key] for step in record["trace"] for key in ("from", "to")]
+    for instant in instants:
+        if instant is not None:
+            assert type(instant) is str
+            assert dt.datetime.fromisoformat(instant).utcoffset() is not None, instant
+
+
+@pytest.mark.parametrize(
+    "decision", [scheduled(), waiting(), suppressed()], ids=["scheduled", "waiting", "suppressed"]
+)
+def test_decision_record_holds_only_plain_json_values(decision: Decision) -> None:
+    record = decision_record(decision)
+    # Plain str, not the StrEnum members: a record must not carry library types.
+    for key in ("status", "channel"):
+        assert record[key] is None or type(record[key]) is str
+    assert all(type(step["effect"]) is str for step in record["trace"])
+    assert json.loads(json.dumps(record)) == record
+
+
+def test_decision_record_of_waiting_and_suppressed_decisions_has_no_send_time() -> None:
+    for decision, status in ((waiting(), "waiting"), (suppressed(), "suppressed")):
+        record = decision_record(decision)
+        assert list(record) == DECISION_KEYS
+        assert record["status"] == status
+        assert (record["send_at"], record["local_send_at"], record["channel"]) == (None, None, None)
+    assert decision_record(suppressed())["ref"] is None
+
+
+def test_json_of_a_decision_record_is_the_same_bytes_however_the_decision_was_built() -> None:
+    from_strings = scheduled()
+    from_objects = Decision(
+        id="d-5f1c",
+        customer="c1",
+        intent="review_request",
+        category="relationship",
+        ref="o1",
+        status="scheduled",
+        send_at=pendulum.datetime(2026, 12, 27, 9, tz="UTC"),
+        local_send_at=pendulum.datetime(2026, 12, 27, 9, tz=LONDON),
+        channel="email",
+        expires=pendulum.datetime(2027, 1, 25, 14, tz="UTC"),
+        trace=review_steps(),
+    )
+    first = json.dumps(decision_record(from_strings))
+    assert first == json.dumps(decision_record(from_objects))
+    assert first == json.dumps(decision_record(scheduled()))
+    assert first.startswith(
+        '{"id": "d-5f1c", "customer": "c1", "intent": "review_request", "ref": "o1", '
+        '"status": "scheduled", "send_at": "2026-12-27T09:00:00+00:00", '
+        '"local_send_at": "2026-12-27T09:00:00+00:00", "channel": "email", "trace": '
+        '[{"rule": "ask-for-review", "effect": "proposed", "from": null, "to": null, '
+    )
+
+
+def test_plan_to_records_is_the_decision_records_in_plan_order() -> None:
+    decisions = (scheduled(), waiting(), suppressed())
+    plan = Plan(customer=customer(), now=pendulum.datetime(2026, 12, 15, 10), decisions=decisions)
+    assert plan.to_records() == [decision_record(d) for d in decisions]
+    assert [r["id"] for r in plan.to_records()] == ["d-5f1c", "d-9a0b", "d-77aa"]
+
+
+# format_local: the customer's wall time
+
+
+@pytest.mark.parametrize(
+    ("instant", "expected"),
+    [
+        # Spring forward: at 01:00 UTC on 29 March 2026 London goes from GMT to BST.
+        ("2026-03-29T00:30:00Z", "Sun 29 Mar 2026 00:30"),
+        ("2026-03-29T00:59:00Z", "Sun 29 Mar 2026 00:59"),
+        ("2026-03-29T01:00:00Z", "Sun 29 Mar 2026 02:00"),
+        ("2026-03-29T12:00:00Z", "Sun 29 Mar 2026 13:00"),
+        ("2026-03-28T23:30:00Z", "Sat 28 Mar 2026 23:30"),
+        # Fall back: at 01:00 UTC on 25 October 2026 London goes from BST to GMT, and
+        # the hour from 01:00 to 02:00 local is lived twice.
+        ("2026-10-24T23:30:00Z", "Sun 25 Oct 2026 00:30"),
+        ("2026-10-25T00:30:00Z", "Sun 25 Oct 2026 01:30"),
+        ("2026-10-25T01:30:00Z", "Sun 25 Oct 2026 01:30"),
+        ("2026-10-25T12:00:00Z", "Sun 25 Oct 2026 12:00"),
+        ("2026-12-27T09:00:00Z", "Sun 27 Dec 2026 09:00"),
+    ],
+)
+def test_format_local_shows_the_london_wall_time_across_a_change_of_clocks(
+    instant: str, expected: str
+) -> None:
+    assert format_local(seconds(instant), zone(LONDON)) == expected
+
+
+def test_format_local_crosses_the_date_line_with_the_customer() -> None:
+    instant = seconds("2026-12-31T12:00:00Z")
+    assert format_local(instant, zone("Pacific/Kiritimati")) == "Fri 1 Jan 2027 02:00"
+    assert format_local(instant, zone("Pacific/Pago_Pago")) == "Thu 31 Dec 2026 01:00"
+
+
+ORACLE_ZONES = [
+    "Europe/London",
+    "Europe/Dublin",
+    "America/New_York",
+    "America/St_Johns",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "Africa/Casablanca",
+]
+
+
+@given(
+    instant=st.integers(seconds("2000-01-01T00:00:00Z"), seconds("2060-01-01T00:00:00Z")),
+    name=st.sampled_from(ORACLE_ZONES),
+)
+def test_format_local_agrees_with_zoneinfo(instant: int, name: str) -> None:
+    local = dt.datetime.fromtimestamp(instant, zoneinfo.ZoneInfo(name))
+    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[local.weekday()]
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[
+        local.month - 1
+    ]
+    expected = f"{weekday} {local.day} {month} {local.year} {local.hour:02d}:{local.minute:02d}"
+    assert format_local(instant, zone(name)) == expected
+
+
+# decision_text and plan_text: for a terminal or a support agent
+
+
+def test_decision_text_names_intent_ref_channel_and_every_rule_and_why() -> None:
+    decision = scheduled()
+    text = decision_text(decision)
+    headline = text.splitlines()[0]
+    assert "review_request" in headline
+    assert "o1" in headline
+    assert "email" in headline
+    for step in decision.trace:
+        assert step.rule in text
+        assert step.why in text
+    assert decision.explain() == text
+
+
+def test_decision_text_numbers_one_line_per_step_in_trace_order() -> None:
+    decision = scheduled()
+    lines = decision_text(decision).splitlines()
+    assert len(lines) == 1 + len(decision.trace)
+    for number, (line, step) in enumerate(zip(lines[1:], decision.trace, strict=True), 1):
+        assert line.lstrip().startswith(f"{number}. {step.effect}")
+        assert step.rule in line
+        assert line.endswith(step.why)
+
+
+def test_decision_text_shows_the_send_time_in_the_customers_zone_and_in_utc() -> None:
+    headline = decision_text(scheduled("2026-06-27T08:00:00Z")).splitlines()[0]
+    assert headline == (
+        "review_request for o1: scheduled by email on Sat 27 Jun 2026 09:00 Europe/London "
+        "(2026-06-27T08:00:00+00:00)"
+    )
+
+
+def test_decision_text_shows_moves_in_local_time_across_the_spring_change_of_clocks() -> None:
+    trace = (
+        TraceStep(
+            rule="quiet-hours",
+            effect="deferred",
+            why="only 09:00-20:00",
+            before="2026-03-29T00:30:00Z",
+            after="2026-03-29T08:00:00Z",
+        ),
+    )
+    text = decision_text(scheduled("2026-03-29T08:00:00Z", trace=trace))
+    # 00:30 UTC is 00:30 GMT; 08:00 UTC is 09:00 BST, after the clocks went forward.
+    assert "Sun 29 Mar 00:30 -> Sun 29 Mar 09:00: only 09:00-20:00" in text
+    assert "Sun 29 Mar 2026 09:00 Europe/London (2026-03-29T08:00:00+00:00)" in text
+
+
+def test_decision_text_shows_moves_in_the_zone_it_is_given() -> None:
+    text = decision_text(scheduled(), "America/New_York")
+    # 2026-12-27T00:00Z -> 09:00Z is 19:00 -> 04:00 in New York (EST, UTC-5).
+    assert "Sat 26 Dec 19:00 -> Sun 27 Dec 04:00: only 09:00-20:00" in text
+
+
+def test_decision_text_of_waiting_and_suppressed_decisions() -> None:
+    assert decision_text(waiting()) == (
+        "thank_you for o2: waiting for order_delivered\n"
+        "  1. waiting         thank-after-delivery     thank you: waits for order_delivered (o2)"
+    )
+    text = decision_text(suppressed())
+    assert text.splitlines()[0] == "loyalty_reward: suppressed"
+    assert "marketing-consent" in text
+    assert "needs the customer's consent to marketing messages" in text
+
+
+def test_plan_text_has_the_customer_now_and_every_decision_with_its_trace() -> None:
+    decisions = (scheduled(), waiting(), suppressed())
+    plan = Plan(
+        customer=customer(),
+        now=pendulum.datetime(2026, 12, 15, 10),
+        decisions=decisions,
+        policy="default",
+    )
+    text = plan_text(plan)
+    assert text.splitlines()[0] == (
+        "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00: 3 decision(s)"
+    )
+    for decision in decisions:
+        assert decision_text(decision, LONDON) in text
+        assert decision.intent in text
+        for step in decision.trace:
+            assert step.rule in text
+            assert step.why in text
+    assert "o1" in text
+    assert "o2" in text
+    assert "email" in text
+    assert plan.explain() == text
+
+
+def test_plan_text_of_an_empty_plan_says_so() -> None:
+    plan = Plan(customer=customer(), now=pendulum.datetime(2026, 12, 15, 10), decisions=())
+    assert plan_text(plan) == (
+        "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00: 0 decision(s)"
+    )
