@@ -41,7 +41,7 @@ from outreach_rules.rules.channels import category_guards, channel_guards
 from outreach_rules.rules.guards import Placing
 from outreach_rules.rules.history import ContactMade, History
 from outreach_rules.timeline.clock import Clock
-from outreach_rules.timeline.instants import epoch, from_epoch, local
+from outreach_rules.timeline.instants import Duration, epoch, from_epoch, local
 from outreach_rules.timeline.operators import Guard, Settlement, settle
 from outreach_rules.timeline.zone import Zone
 
@@ -248,6 +248,14 @@ def _decide(
         (s.blocked[1].waiting_for for _, s in skipped if s.blocked and s.blocked[1].waiting_for),
         None,
     )
+    if held is None and any(settlement.expired for _, settlement in skipped):
+        # Some channel could have carried it, had it not lapsed first: that is the reason.
+        lapses = format_local(proposal.expires or now, zone)
+        why = (
+            f"on every channel it could use, the first allowed time is after it lapses on {lapses}"
+        )
+        draft.step("expiry", Effect.EXPIRED, why)
+        return draft.finish(Status.SUPPRESSED)
     why = f"no channel can carry it ({', '.join(str(c) for c in intent.channels)})"
     draft.step("channel", Effect.BLOCKED, why)
     return draft.finish(Status.WAITING if held else Status.SUPPRESSED, waiting_for=held)
@@ -334,5 +342,6 @@ def _proposal_text(proposal: Proposal, history: History) -> str:
     elif delay.months or delay.days or delay.seconds:
         parts.append(f"from {delay} later")
     if trigger.expires is not None:
-        parts.append(f"lapses {trigger.expires} after")
+        lapse = trigger.expires
+        parts.append("lapses then" if lapse == Duration() else f"lapses {lapse} after")
     return "; ".join(parts)

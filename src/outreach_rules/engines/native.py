@@ -6,7 +6,7 @@ waits, then the earliest anchor wins, then the trigger declared first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from outreach_rules._frozen import FrozenMap
@@ -126,12 +126,16 @@ def _recurring(trigger: Trigger, every: Duration, history: History, now: int) ->
         scaled = Duration(months=every.months * k, days=every.days * k, seconds=every.seconds * k)
         return scaled.add_to(start, zone)
 
-    # The occurrences worth a decision at now: the latest one begun, and the next.
+    # The occurrences worth a decision at now: the latest one begun, and the next one if
+    # it begins within a period (a customer eligible only in years has nothing planned yet).
     current = _last_at_or_before(occurrence, now)
+    horizon = every.add_to(now, zone)
     for k in (current, current + 1):
         if k < 0:
             continue
         at = occurrence(k)
+        if at > horizon:
+            continue
         ref = date_of_wall(zone.to_wall(at)).isoformat()
         if trigger.unless and history.first_after(trigger.unless, at=at, ref=None, correlate=False):
             continue
@@ -149,9 +153,8 @@ def _recurring(trigger: Trigger, every: Duration, history: History, now: int) ->
         )
 
 
-def _last_at_or_before(occurrence: object, now: int) -> int:
+def _last_at_or_before(occurrence: Callable[[int], int], now: int) -> int:
     """The greatest k with occurrence(k) <= now, or -1 when even the first is later."""
-    assert callable(occurrence)
     if occurrence(0) > now:
         return -1
     high = 1
