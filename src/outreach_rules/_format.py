@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -93,7 +94,8 @@ class Reader:
             raise
         except OutreachRulesError as error:
             field = path if error.field is None else f"{path}.{error.field}"
-            if error.field is not None and path.rsplit(".", 1)[-1] == error.field:
+            last = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
+            if error.field is not None and last == error.field:
                 field = path
             value = error.value if error.has_value else _MISSING
             raise self.error(field, error.message, value=value, hint=error.hint) from None

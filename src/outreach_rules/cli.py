@@ -1,0 +1,459 @@
+"""The command line: ``outreach-rules plan | explain | check | demo``.
+
+Bad input never ends in a traceback: it ends in a message naming the file, the line and
+the field, and exit code 2. ``check`` exits 1 when the policy has errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from outreach_rules.batch import OnError, Rejected, groups, plan_groups
+from outreach_rules.contract import customer_from_record, event_from_record, read_lines
+from outreach_rules.errors import OutreachRulesError
+from outreach_rules.explain import Record
+from outreach_rules.lint import Severity
+from outreach_rules.model import Plan
+from outreach_rules.policy import Policy
+from outreach_rules.timeline.instants import epoch
+
+__all__ = ["main"]
+
+PROGRAM = "outreach-rules"
+DEMO_NOW = "2026-12-14T09:30:00Z"
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+CSV_COLUMNS = (
+    "id",
+    "customer",
+    "intent",
+    "ref",
+    "status",
+    "send_at",
+    "local_send_at",
+    "channel",
+    "trace",
+)
+
+
+class _Exit(Exception):
+    def __init__(self, code: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except _Exit as stop:
+        if stop.message:
+            print(f"{PROGRAM}: {stop.message}", file=sys.stderr)
+        return stop.code
+    except OutreachRulesError as error:
+        print(f"{PROGRAM}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+# -- the commands ---------------------------------------------------------------------------
+
+
+def _plan(args: argparse.Namespace) -> int:
+    now = _now(args.now)
+    policy = _policy(args.policy)
+    rejected: list[Rejected] = []
+    progress = _Progress(args.customers, quiet=args.quiet)
+    on_error: OnError = args.on_error
+    source = groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
+    plans = plan_groups(
+        policy,
+        progress.track(source),
+        now=now,
+        engine=args.engine,
+        on_error=on_error,
+        reject=rejected.append,
+    )
+    with _output(args.output) as out:
+        _write(plans, args.format, out)
+    progress.done()
+    return _report_rejects(rejected, args)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    now = _now(args.now)
+    policy = _policy(args.policy)
+    customer = None
+    for line in read_lines(args.customers):
+        record = _record(line)
+        if record.get("id") == args.customer_id:
+            customer = _built(customer_from_record, record, line)
+            break
+    if customer is None:
+        raise _Exit(
+            EXIT_BAD_INPUT, f"error: customer {args.customer_id!r} is not in {args.customers}"
+        )
+    history = []
+    for line in read_lines(args.events):
+        record = _record(line)
+        if record.get("customer") in (None, args.customer_id):
+            history.append(_built(event_from_record, record, line))
+    from outreach_rules.planner import plan  # noqa: PLC0415 - keeps the CLI's start-up small
+
+    print(plan(policy, customer, history, now=now, engine=args.engine).explain())
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    policy = Policy.from_file(args.policy)
+    findings = policy.lint()
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    for finding in findings:
+        print(f"{args.policy}: {finding}")
+    summary = (
+        f"policy {policy.name!r} version {policy.version}: {len(policy.intents)} intents, "
+        f"{len(policy.triggers)} triggers, {len(policy.guards)} guards; "
+        f"{errors} error(s), {len(findings) - errors} warning(s)"
+    )
+    print(summary)
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    folder = resources.files("outreach_rules") / "demo"
+    with resources.as_file(folder) as path:
+        plans = plan_groups(
+            Policy.default(), groups(path / "customers.jsonl", path / "events.jsonl"), now=DEMO_NOW
+        )
+        print(f"The built-in playbook on the demo shop's customers, planned at {DEMO_NOW}:\n")
+        _write(plans, args.format, sys.stdout)
+    return EXIT_OK
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _now(text: str | None) -> Any:
+    if text is None:
+        raise _Exit(
+            EXIT_BAD_INPUT,
+            "error: --now is required: the library never reads the clock, so say when to plan, "
+            "e.g. --now 2026-12-14T09:30:00Z",
+        )
+    epoch(text, "--now")
+    return text
+
+
+def _policy(path: str | None) -> Policy:
+    return Policy.default() if path is None else Policy.from_file(path)
+
+
+def _record(line: Any) -> dict[str, Any]:
+    try:
+        record: dict[str, Any] = line.record()
+    except OutreachRulesError as error:
+        raise error.located(file=line.file, line=line.number) from None
+    return record
+
+
+def _built(build: Any, record: dict[str, Any], line: Any) -> Any:
+    try:
+        return build(record)
+    except OutreachRulesError as error:
+        raise error.located(file=line.file, line=line.number) from None
+
+
+class _output:  # noqa: N801 - used as a context manager, like open()
+    """Write to a temporary file and put it in place at the end, or to stdout."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.handle: IO[str] | None = None
+
+    def __enter__(self) -> IO[str]:
+        if self.path is None:
+            return sys.stdout
+        target = Path(self.path)
+        self.handle = tempfile.NamedTemporaryFile(
+            "w",
+            encoding="utf-8",
+            newline="",
+            dir=target.parent or ".",
+            delete=False,
+            suffix=".part",
+        )
+        return self.handle
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self.handle is None:
+            return
+        self.handle.close()
+        if error is None and self.path is not None:
+            shutil.move(self.handle.name, self.path)
+        else:
+            Path(self.handle.name).unlink(missing_ok=True)
+
+
+def _records(plans: Iterable[Plan]) -> Iterator[Record]:
+    for plan in plans:
+        yield from plan.to_records()
+
+
+def _write(plans: Iterable[Plan], form: str, out: IO[str]) -> None:
+    if form == "jsonl":
+        for record in _records(plans):
+            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    elif form == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for record in _records(plans):
+            trace = json.dumps(record["trace"], ensure_ascii=False, separators=(",", ":"))
+            writer.writerow(
+                [*(record[c] if record[c] is not None else "" for c in CSV_COLUMNS[:-1]), trace]
+            )
+    else:
+        _table(plans, out)
+
+
+def _table(plans: Iterable[Plan], out: IO[str]) -> None:
+    head = ("customer", "intent", "ref", "status", "local time", "channel", "why")
+    rows = []
+    for plan in plans:
+        for decision in plan:
+            local = decision.local_send_at
+            rows.append(
+                (
+                    decision.customer,
+                    decision.intent,
+                    decision.ref or "",
+                    str(decision.status),
+                    "" if local is None else local.format("ddd D MMM HH:mm Z"),
+                    "" if decision.channel is None else str(decision.channel),
+                    _short(decision.why),
+                )
+            )
+    widths = [
+        max(len(head[i]), *(len(r[i]) for r in rows)) if rows else len(head[i])
+        for i in range(len(head))
+    ]
+    buffer = io.StringIO()
+    for row in (head, *rows):
+        buffer.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            + "\n"
+        )
+    out.write(buffer.getvalue())
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _report_rejects(rejected: list[Rejected], args: argparse.Namespace) -> int:
+    if args.on_error == "fail" or not rejected:
+        return EXIT_OK
+    path = Path(args.rejects)
+    with path.open("w", encoding="utf-8") as out:
+        for item in rejected:
+            out.write(
+                json.dumps(item.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n"
+            )
+    for item in rejected[:10]:
+        print(f"{PROGRAM}: rejected {item.file}:{item.line}: {item.reason}", file=sys.stderr)
+    more = " (the first 10 above)" if len(rejected) > 10 else ""
+    print(
+        f"{PROGRAM}: {len(rejected)} line(s) rejected{more}; every one with its reason in {path}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+class _Progress:
+    """Customers done, rate and time left, on stderr, only where a person watches."""
+
+    def __init__(self, customers: str, *, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.total = _count_lines(customers) if self.enabled else 0
+        self.count = 0
+        self.start = self.last = time.monotonic()
+
+    def track(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            yield item
+            self.count += 1
+            if self.enabled and time.monotonic() - self.last > 0.5:
+                self._show()
+
+    def _show(self) -> None:
+        self.last = time.monotonic()
+        elapsed = max(self.last - self.start, 1e-9)
+        rate = self.count / elapsed
+        left = (self.total - self.count) / rate if rate and self.total > self.count else 0
+        print(
+            f"\r{self.count:,}/{self.total:,} customers, {rate:,.0f}/s, {left:,.0f} s left   ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def done(self) -> None:
+        if self.enabled:
+            self._show()
+            print(file=sys.stderr)
+
+
+def _count_lines(path: str) -> int:
+    with open(path, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+# -- the parser ---------------------------------------------------------------------------
+
+_PLAN_EXAMPLES = """examples:
+  outreach-rules plan --customers customers.jsonl --events events.jsonl --now 2026-12-14T09:30:00Z
+  outreach-rules plan --customers c.jsonl --events e.jsonl --now 2026-12-14T09:30:00+01:00 \\
+      --policy my-policy.toml --format csv --output decisions.csv
+  outreach-rules plan ... --on-error skip --rejects rejected.jsonl
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Decide when and how to contact each customer, and explain why.",
+        epilog="Run 'outreach-rules COMMAND --help' for a command's options and examples.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    formatter = argparse.RawDescriptionHelpFormatter
+
+    plan = commands.add_parser(
+        "plan",
+        help="plan every customer of a customers file with its events",
+        description="Decisions for every customer, in the output contract, sorted by customer, "
+        "then send time, then intent. Files are JSON Lines in the data contract; events may "
+        "come in any order.",
+        epilog=_PLAN_EXAMPLES,
+        formatter_class=formatter,
+    )
+    _inputs(plan)
+    plan.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "table"),
+        default="jsonl",
+        help="output format (default: jsonl; e.g. --format table to read it in a terminal)",
+    )
+    plan.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write here instead of stdout (e.g. --output decisions.jsonl)",
+    )
+    plan.add_argument(
+        "--on-error",
+        choices=("fail", "skip"),
+        default="fail",
+        help="on a bad line: stop with exit code 2 (fail, the default) or leave it out and go on "
+        "(skip, e.g. --on-error skip)",
+    )
+    plan.add_argument(
+        "--rejects",
+        metavar="FILE",
+        default="rejects.jsonl",
+        help="with --on-error skip: where every rejected line goes with its reason "
+        "(default: rejects.jsonl; e.g. --rejects bad-lines.jsonl)",
+    )
+    plan.add_argument(
+        "--quiet", action="store_true", help="no progress bar on stderr (e.g. --quiet)"
+    )
+    plan.set_defaults(run=_plan)
+
+    explain = commands.add_parser(
+        "explain",
+        help="one customer's decisions with their traces, in words",
+        description="The customer's decisions and, for each, every rule consulted and why.",
+        epilog="example:\n  outreach-rules explain c01-ada --customers customers.jsonl "
+        "--events events.jsonl --now 2026-12-14T09:30:00Z",
+        formatter_class=formatter,
+    )
+    explain.add_argument(
+        "customer_id", metavar="CUSTOMER_ID", help="the customer's id (e.g. c01-ada)"
+    )
+    _inputs(explain)
+    explain.set_defaults(run=_explain)
+
+    check = commands.add_parser(
+        "check",
+        help="validate a policy file and lint it",
+        description="Load a policy file (TOML, YAML or JSON) and print lint findings. Exit code 1 "
+        "when the policy has errors, 2 when it cannot be loaded.",
+        epilog="example:\n  outreach-rules check my-policy.toml",
+        formatter_class=formatter,
+    )
+    check.add_argument("policy", metavar="POLICY", help="the policy file (e.g. my-policy.toml)")
+    check.set_defaults(run=_check)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the built-in playbook on a small bundled shop",
+        description=f"Plan the bundled demo shop's customers with the playbook at {DEMO_NOW}.",
+        epilog="example:\n  outreach-rules demo --format jsonl",
+        formatter_class=formatter,
+    )
+    demo.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "table"),
+        default="table",
+        help="output format (default: table; e.g. --format jsonl)",
+    )
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _inputs(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--customers",
+        required=True,
+        metavar="FILE",
+        help="customers, JSON Lines (e.g. --customers customers.jsonl)",
+    )
+    command.add_argument(
+        "--events",
+        required=True,
+        metavar="FILE",
+        help="events, JSON Lines, any order (e.g. --events events.jsonl)",
+    )
+    command.add_argument(
+        "--now",
+        metavar="ISO",
+        help="the instant to plan at, with an offset; required, since the library never reads "
+        "the clock (e.g. --now 2026-12-14T09:30:00Z)",
+    )
+    command.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="a policy file; without it, the built-in playbook (e.g. --policy my-policy.toml)",
+    )
+    command.add_argument(
+        "--engine",
+        choices=("native",),
+        default="native",
+        help="the trigger engine (default: native; e.g. --engine native)",
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The data contract of DESIGN.md: customer and event records, one JSON object per line.
+
+Records become value objects here, with errors that name the record's field; the batch
+reader adds the file and the line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from outreach_rules.errors import InputError, OutreachRulesError
+from outreach_rules.model import Customer, Event
+
+__all__ = [
+    "CUSTOMER_FIELDS",
+    "EVENT_FIELDS",
+    "Line",
+    "customer_from_record",
+    "event_from_record",
+    "read_lines",
+]
+
+CUSTOMER_FIELDS = ("id", "timezone", "country", "since", "channels", "consents", "attributes")
+EVENT_FIELDS = ("id", "customer", "kind", "at", "ref", "data")
+_CUSTOMER_REQUIRED = ("id", "timezone", "country", "since")
+_EVENT_REQUIRED = ("kind", "at")
+
+
+@attrs.frozen
+class Line:
+    """One line of a JSON Lines file: where it stands and what it says."""
+
+    file: str
+    number: int
+    text: str
+
+    def record(self) -> dict[str, Any]:
+        """The line's JSON object; a malformed line raises :class:`InputError` saying where."""
+        try:
+            value = json.loads(self.text)
+        except json.JSONDecodeError as error:
+            raise InputError(
+                f"is not valid JSON ({error.msg} at column {error.colno})",
+                field="line",
+                file=self.file,
+                line=self.number,
+            ) from None
+        if not isinstance(value, dict):
+            raise InputError(
+                f"must be a JSON object, not {type(value).__name__}",
+                file=self.file,
+                line=self.number,
+            )
+        return value
+
+
+def read_lines(path: str | Path) -> Iterator[Line]:
+    """The non-blank lines of a JSON Lines file, numbered from 1."""
+    name = str(path)
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+    except OSError as error:
+        raise InputError(f"cannot be read ({error.strerror})", field="file", value=name) from None
+    with handle:
+        for number, text in enumerate(handle, 1):
+            if text.strip():
+                yield Line(name, number, text.rstrip("\n"))
+
+
+def _check_keys(
+    record: Mapping[str, Any], allowed: tuple[str, ...], required: tuple[str, ...]
+) -> None:
+    for key in record:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(allowed)}"
+            raise InputError("is not a field of this record", field=str(key), hint=hint)
+    for key in required:
+        if record.get(key) is None:
+            raise InputError("is required", field=key)
+
+
+def customer_from_record(record: Mapping[str, Any]) -> Customer:
+    """A :class:`Customer` from a customer record."""
+    _check_keys(record, CUSTOMER_FIELDS, _CUSTOMER_REQUIRED)
+    return Customer(**record)
+
+
+def event_from_record(record: Mapping[str, Any]) -> Event:
+    """An :class:`Event` from an event record; without ``customer`` it is a broadcast."""
+    _check_keys(record, EVENT_FIELDS, _EVENT_REQUIRED)
+    return Event(**record)
+
+
+def located(error: OutreachRulesError, line: Line) -> OutreachRulesError:
+    """``error`` with the file and line of ``line``."""
+    return error.located(file=line.file, line=line.number)

@@ -1,0 +1,360 @@
+"""The command line, run as a user runs it: a real process, its exit code, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NOW = "2026-12-14T09:30:00Z"
+SCRIPT = shutil.which("outreach-rules", path=str(Path(sys.executable).parent))
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "outreach_rules", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def write(path: Path, records: list[Any]) -> Path:
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records),
+        encoding="utf-8",
+    )
+    return path
+
+
+def customer(cid: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "timezone": "Europe/London",
+        "country": "GB",
+        "since": "2019-05-01T00:00:00Z",
+        "channels": {"email": True, "sms": True, "phone": True},
+        **fields,
+    }
+
+
+def event(
+    eid: str, cid: str | None, kind: str, at: str, ref: str | None = None, **data: Any
+) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": eid, "kind": kind, "at": at}
+    if cid is not None:
+        record["customer"] = cid
+    if ref is not None:
+        record["ref"] = ref
+    if data:
+        record["data"] = data
+    return record
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> tuple[Path, Path]:
+    customers = write(
+        tmp_path / "customers.jsonl",
+        [
+            customer("c1"),
+            customer("c2", timezone="America/New_York", country="US-NY", channels={"email": True}),
+            customer(
+                "c3", timezone="Australia/Sydney", country="AU-NSW", since="2026-12-01T00:00:00Z"
+            ),
+        ],
+    )
+    events = write(
+        tmp_path / "events.jsonl",
+        [
+            event("e1", "c1", "order_placed", "2026-12-01T14:00:00Z", "o1"),
+            event("e2", "c2", "concern_raised", "2026-12-14T02:10:00Z", "q1"),
+            event("e3", "c1", "order_delivered", "2026-12-03T14:00:00Z", "o1"),
+            event("e4", "c3", "incident_caused", "2026-12-13T23:00:00Z", "i1"),
+            event("e5", None, "channel_down", "2026-12-14T08:00:00Z", None, channel="sms"),
+        ],
+    )
+    return customers, events
+
+
+def plan_args(customers: Path, events: Path, *more: str) -> list[str]:
+    return ["plan", "--customers", str(customers), "--events", str(events), "--now", NOW, *more]
+
+
+def test_plan_writes_the_output_contract_sorted_by_customer_then_time(shop):
+    done = run(*plan_args(*shop))
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {r["customer"] for r in records} == {"c1", "c2", "c3"}
+    keys = [(r["customer"], r["send_at"] is None, r["send_at"] or "", r["intent"]) for r in records]
+    assert keys == sorted(keys)
+    assert list(records[0]) == [
+        "id", "customer", "intent", "ref", "status", "send_at", "local_send_at", "channel", "trace",
+    ]  # fmt: skip
+    reply = next(r for r in records if r["intent"] == "concern_reply")
+    assert (reply["customer"], reply["local_send_at"]) == ("c2", "2026-12-14T09:00:00-05:00")
+    assert done.stderr == ""
+
+
+def test_output_is_the_same_bytes_every_time_and_in_any_order(shop, tmp_path):
+    customers, events = shop
+    first = run(*plan_args(customers, events)).stdout
+    lines = events.read_text().splitlines()
+    for seed in range(3):
+        random.Random(seed).shuffle(lines)
+        shuffled = tmp_path / f"shuffled-{seed}.jsonl"
+        shuffled.write_text("\n".join(lines) + "\n")
+        assert run(*plan_args(customers, shuffled)).stdout == first
+
+
+def test_sorted_and_unsorted_inputs_of_many_customers_give_the_same_bytes(tmp_path):
+    rng = random.Random(7)
+    zones = [("Europe/London", "GB"), ("America/New_York", "US-NY"), ("Asia/Kolkata", "IN")]
+    customers, events = [], []
+    for number in range(300):
+        cid = f"c{number:04d}"
+        zone, country = rng.choice(zones)
+        customers.append(customer(cid, timezone=zone, country=country))
+        placed = f"2026-12-{rng.randint(1, 12):02d}T{rng.randint(0, 23):02d}:00:00Z"
+        events.append(
+            event(f"e{number}a", cid, "order_placed", placed, f"o{number}", gift=rng.random() < 0.3)
+        )
+        if rng.random() < 0.7:
+            events.append(
+                event(f"e{number}b", cid, "order_delivered", "2026-12-13T10:00:00Z", f"o{number}")
+            )
+    in_order = write(tmp_path / "sorted-events.jsonl", events)
+    sorted_customers = write(tmp_path / "sorted-customers.jsonl", customers)
+    rng.shuffle(events)
+    rng.shuffle(customers)
+    shuffled = write(tmp_path / "shuffled-events.jsonl", events)
+    shuffled_customers = write(tmp_path / "shuffled-customers.jsonl", customers)
+    side_by_side = run(*plan_args(sorted_customers, in_order))
+    indexed = run(*plan_args(shuffled_customers, shuffled))
+    assert side_by_side.returncode == indexed.returncode == 0
+    assert side_by_side.stdout == indexed.stdout
+    assert len(side_by_side.stdout.splitlines()) >= 300
+
+
+def test_formats_csv_and_table(shop, tmp_path):
+    out = tmp_path / "decisions.csv"
+    done = run(*plan_args(*shop, "--format", "csv", "--output", str(out)))
+    assert done.returncode == 0
+    assert done.stdout == ""
+    header, *rows = out.read_text().splitlines()
+    assert header == "id,customer,intent,ref,status,send_at,local_send_at,channel,trace"
+    assert rows
+    table = run(*plan_args(*shop, "--format", "table")).stdout
+    assert table.splitlines()[0].split() == [
+        "customer",
+        "intent",
+        "ref",
+        "status",
+        "local",
+        "time",
+        "channel",
+        "why",
+    ]
+    assert "apology_call" in table
+
+
+def test_the_installed_script_is_the_same_program(shop):
+    assert SCRIPT is not None
+    script = subprocess.run(
+        [SCRIPT, *plan_args(*shop)], capture_output=True, text=True, check=False
+    )
+    assert script.returncode == 0
+    assert script.stdout == run(*plan_args(*shop)).stdout
+
+
+def test_now_is_required_with_a_clear_message(shop):
+    customers, events = shop
+    done = run("plan", "--customers", str(customers), "--events", str(events))
+    assert done.returncode == 2
+    assert "--now is required" in done.stderr
+    assert "never reads the clock" in done.stderr
+
+
+def test_now_without_an_offset_is_refused(shop):
+    done = run(*plan_args(*shop)[:-1], "2026-12-14T09:30:00")
+    assert done.returncode == 2
+    assert "--now='2026-12-14T09:30:00': has no UTC offset" in done.stderr
+
+
+NAIVE = event("e9", "c1", "order_placed", "2026-12-10T14:00:00")
+STRANGER = event("e9", "c9", "order_placed", "2026-12-10T14:00:00Z")
+NO_KIND = event("e9", "c1", "order_placed", "2026-12-10T14:00:00Z") | {"kind": ""}
+BAD_LINES = [
+    ("events", "{not json", "is not valid JSON", 2),
+    ("events", NAIVE, "at='2026-12-10T14:00:00': has no UTC offset", 2),
+    (
+        "customers",
+        customer("c4", timezone="Europe/Londn"),
+        "timezone='Europe/Londn': is not a known",
+        4,
+    ),
+    ("events", STRANGER, "customer='c9': names a customer", 2),
+    (
+        "customers",
+        {**customer("c4"), "timzone": "UTC"},
+        "timzone: is not a field of this record",
+        4,
+    ),
+    ("events", NO_KIND, "kind='': must be a non-empty string", 2),
+    ("customers", customer("c4", channels={"emial": True}), "(did you mean 'email'?)", 4),
+    ("events", [1, 2], "must be a JSON object", 2),
+]
+
+
+def _with_bad_line(tmp_path: Path, which: str, bad: Any) -> tuple[Path, Path]:
+    customers = [customer("c1"), customer("c2"), customer("c3")]
+    events = [event("e1", "c1", "order_placed", "2026-12-01T14:00:00Z", "o1")]
+    if which == "customers":
+        customers.append(bad)
+    else:
+        events.append(bad)
+    return write(tmp_path / "customers.jsonl", customers), write(tmp_path / "events.jsonl", events)
+
+
+@pytest.mark.parametrize(("which", "bad", "message", "line"), BAD_LINES)
+def test_a_bad_line_stops_with_file_line_and_field(tmp_path, which, bad, message, line):
+    customers, events = _with_bad_line(tmp_path, which, bad)
+    output = tmp_path / "decisions.jsonl"
+    done = run(*plan_args(customers, events, "--output", str(output)))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"{which}.jsonl:{line}" in done.stderr
+    assert message in done.stderr
+    # Nothing half-written: the output file appears only when the whole run succeeds.
+    assert not output.exists()
+    assert list(tmp_path.glob("*.part")) == []
+
+
+@pytest.mark.parametrize(("which", "bad", "message", "line"), BAD_LINES)
+def test_skip_goes_on_and_writes_every_rejected_line_with_its_reason(
+    tmp_path, which, bad, message, line
+):
+    customers, events = _with_bad_line(tmp_path, which, bad)
+    rejects = tmp_path / "rejects.jsonl"
+    done = run(*plan_args(customers, events, "--on-error", "skip", "--rejects", str(rejects)))
+    assert done.returncode == 0, done.stderr
+    assert "1 line(s) rejected" in done.stderr
+    (rejected,) = [json.loads(text) for text in rejects.read_text().splitlines()]
+    assert rejected["file"].endswith(f"{which}.jsonl")
+    assert rejected["line"] == line
+    assert message in rejected["reason"]
+    assert rejected["text"] is not None
+    planned = {json.loads(text)["customer"] for text in done.stdout.splitlines()}
+    assert "c1" in planned
+
+
+def test_the_same_event_twice_counts_once_but_different_content_names_both_lines(tmp_path):
+    customers = write(tmp_path / "customers.jsonl", [customer("c1")])
+    once = event("e1", "c1", "concern_raised", "2026-12-13T10:00:00Z", "q1")
+    events = write(tmp_path / "events.jsonl", [once, once])
+    records = [json.loads(line) for line in run(*plan_args(customers, events)).stdout.splitlines()]
+    assert [r["ref"] for r in records if r["intent"] == "concern_reply"] == ["q1"]
+    changed = {**once, "at": "2026-12-13T11:00:00Z"}
+    events = write(tmp_path / "events.jsonl", [once, changed])
+    done = run(*plan_args(customers, events))
+    assert done.returncode == 2
+    assert "events.jsonl:2" in done.stderr
+    assert "the other at" in done.stderr
+    assert "events.jsonl:1" in done.stderr
+
+
+def test_a_customer_given_twice_is_refused(tmp_path):
+    customers = write(tmp_path / "customers.jsonl", [customer("c1"), customer("c1")])
+    events = write(tmp_path / "events.jsonl", [])
+    done = run(*plan_args(customers, events))
+    assert done.returncode == 2
+    assert "customers.jsonl:2, id='c1': is given twice" in done.stderr
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path, shop):
+    customers, _ = shop
+    done = run(*plan_args(customers, tmp_path / "nowhere.jsonl"))
+    assert done.returncode == 2
+    assert "nowhere.jsonl" in done.stderr
+    assert "cannot be read" in done.stderr
+
+
+def test_explain_lays_out_one_customers_trace(shop):
+    customers, events = shop
+    done = run(
+        "explain", "c1", "--customers", str(customers), "--events", str(events), "--now", NOW
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("customer c1 (Europe/London, GB)")
+    assert "review_request for o1: scheduled by email" in done.stdout
+    assert "proposed" in done.stdout
+
+
+def test_explain_an_unknown_customer(shop):
+    customers, events = shop
+    done = run(
+        "explain", "c9", "--customers", str(customers), "--events", str(events), "--now", NOW
+    )
+    assert done.returncode == 2
+    assert "'c9' is not in" in done.stderr
+
+
+def test_check_a_good_policy(tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        'name = "mine"\nextends = "default"\n\n[intents.review_request]\npriority = 85\n'
+    )
+    done = run("check", str(policy))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "policy 'mine'" in done.stdout
+    assert "0 error(s)" in done.stdout
+
+
+def test_check_a_policy_with_lint_errors_exits_1(tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        'name = "mine"\nextends = "default"\n\n[[triggers]]\nid = "review-after-delivery"\n'
+        'requires = "order_delivred"\n'
+    )
+    done = run("check", str(policy))
+    assert done.returncode == 1
+    assert "did you mean 'order_delivered'?" in done.stdout
+
+
+def test_check_a_broken_policy_exits_2_naming_file_line_and_path(tmp_path):
+    policy = tmp_path / "policy.toml"
+    lines = ['name = "mine"', "", "[intents.review_request]", 'category = "relationship"']
+    policy.write_text("\n".join([*lines, 'channels = ["emial"]', ""]))
+    done = run("check", str(policy))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"{policy}:5" in done.stderr
+    assert "intents.review_request.channels[0]='emial'" in done.stderr
+    assert "did you mean 'email'?" in done.stderr
+
+
+OPTIONS = {
+    "plan": ["--customers", "--events", "--now", "--policy", "--format", "--output", "--on-error"],
+    "explain": ["--customers", "--events", "--now", "--policy"],
+    "check": ["POLICY"],
+    "demo": ["--format"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(OPTIONS))
+def test_every_command_documents_its_options_with_an_example(command):
+    done = run(command, "--help")
+    assert done.returncode == 0
+    assert "example" in done.stdout
+    for option in OPTIONS[command]:
+        assert option in done.stdout
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(shop):
+    assert run(*plan_args(*shop)).stderr == ""
