@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import holidays
@@ -10,7 +11,8 @@ import pendulum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from outreach_rules import Category, Channel, Contact, Customer, Event, Plan, Status, plan
+from outreach_rules import Category, Channel, Contact, Customer, Event, Plan, Policy, Status, plan
+from outreach_rules.planner import plan_records
 
 from conftest import shop_policy
 
@@ -33,6 +35,7 @@ COUNTRIES = {
 START = pendulum.datetime(2025, 9, 1, tz="UTC")
 WEEK = dt.timedelta(days=7)
 POLICY = shop_policy()
+PLAYBOOK = Policy.default()
 
 
 def minutes(low: int, high: int) -> st.SearchStrategy[pendulum.DateTime]:
@@ -168,3 +171,13 @@ def test_every_scheduled_decision_respects_every_guard(scenario):
     check_reviews(result, history)
     check_cap(result, history)
     assert plan(POLICY, customer, list(reversed(history)), now=now) == result
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_records_straight_from_the_planner_are_those_of_the_value_objects(scenario):
+    # The batch paths render records without building Decisions; they must not differ.
+    customer, history, now = scenario
+    for policy in (POLICY, PLAYBOOK):
+        expected = json.dumps(plan(policy, customer, history, now=now).to_records())
+        assert json.dumps(plan_records(policy, customer, history, now=now)) == expected

@@ -18,7 +18,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -29,15 +29,25 @@ from outreach_rules.contract import (
     read_lines,
 )
 from outreach_rules.errors import InputError, OutreachRulesError
+from outreach_rules.explain import Record
 from outreach_rules.model import Customer, Event, Plan
-from outreach_rules.planner import plan
+from outreach_rules.planner import plan, plan_records
 
 if TYPE_CHECKING:
     from outreach_rules.policy import Policy
 
-__all__ = ["Group", "OnError", "Rejected", "groups", "is_sorted", "plan_groups"]
+__all__ = [
+    "Group",
+    "OnError",
+    "Rejected",
+    "groups",
+    "is_sorted",
+    "plan_groups",
+    "record_groups",
+]
 
 OnError = Literal["fail", "skip"]
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -309,10 +319,40 @@ def plan_groups(
 ) -> Iterator[Plan]:
     """A plan for each group, in order; a customer whose history cannot be planned is an
     error (or, with ``on_error="skip"``, rejected with the reason)."""
+
+    def work(group: Group) -> Plan:
+        return plan(policy, group.customer, group.history, now=now, engine=engine)
+
+    for _, planned in _each(source, on_error, reject, work):
+        yield planned
+
+
+def record_groups(
+    policy: Policy,
+    source: Iterable[Group],
+    *,
+    now: Any,
+    engine: str = "native",
+    on_error: OnError = "fail",
+    reject: Reject | None = None,
+) -> Iterator[list[Record]]:
+    """Each group's decisions as output records, in order: what :func:`plan_groups` gives,
+    rendered, without building the value objects on the way."""
+
+    def work(group: Group) -> list[Record]:
+        return plan_records(policy, group.customer, group.history, now=now, engine=engine)
+
+    for _, records in _each(source, on_error, reject, work):
+        yield records
+
+
+def _each(
+    source: Iterable[Group], on_error: OnError, reject: Reject | None, work: Callable[[Group], _T]
+) -> Iterator[tuple[Group, _T]]:
     errors = _Errors(on_error, reject)
     for group in source:
         try:
-            yield plan(policy, group.customer, group.history, now=now, engine=engine)
+            yield group, work(group)
         except OutreachRulesError as error:
             if error.field is not None and error.file is None:
                 error.field = f"customer {group.customer.id!r}: {error.field}"

@@ -19,10 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
-from outreach_rules.batch import OnError, Rejected, groups, plan_groups
+from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, record_groups
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import OutreachRulesError
-from outreach_rules.explain import Record
 from outreach_rules.lint import Severity
 from outreach_rules.model import Plan
 from outreach_rules.policy import Policy
@@ -80,17 +79,12 @@ def _plan(args: argparse.Namespace) -> int:
     rejected: list[Rejected] = []
     progress = _Progress(args.customers, quiet=args.quiet)
     on_error: OnError = args.on_error
-    source = groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
-    plans = plan_groups(
-        policy,
-        progress.track(source),
-        now=now,
-        engine=args.engine,
-        on_error=on_error,
-        reject=rejected.append,
+    source = progress.track(
+        groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
     )
+    batch = _Batch(policy, now, args.engine, on_error, rejected.append)
     with _output(args.output) as out:
-        _write(plans, args.format, out)
+        batch.write(source, args.format, out)
     progress.done()
     return _report_rejects(rejected, args)
 
@@ -137,11 +131,11 @@ def _check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     folder = resources.files("outreach_rules") / "demo"
     with resources.as_file(folder) as path:
-        plans = plan_groups(
-            Policy.default(), groups(path / "customers.jsonl", path / "events.jsonl"), now=DEMO_NOW
-        )
         print(f"The built-in playbook on the demo shop's customers, planned at {DEMO_NOW}:\n")
-        _write(plans, args.format, sys.stdout)
+        source = groups(path / "customers.jsonl", path / "events.jsonl")
+        _Batch(Policy.default(), DEMO_NOW, "native", "fail", None).write(
+            source, args.format, sys.stdout
+        )
     return EXIT_OK
 
 
@@ -209,25 +203,38 @@ class _output:  # noqa: N801 - used as a context manager, like open()
             Path(self.handle.name).unlink(missing_ok=True)
 
 
-def _records(plans: Iterable[Plan]) -> Iterator[Record]:
-    for plan in plans:
-        yield from plan.to_records()
+class _Batch:
+    """Plans groups and writes them in a format: records for machines, a table for people."""
 
+    def __init__(
+        self, policy: Policy, now: Any, engine: str, on_error: OnError, reject: Any
+    ) -> None:
+        self.policy, self.now, self.engine = policy, now, engine
+        self.on_error, self.reject = on_error, reject
 
-def _write(plans: Iterable[Plan], form: str, out: IO[str]) -> None:
-    if form == "jsonl":
-        for record in _records(plans):
-            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-    elif form == "csv":
+    def write(self, source: Iterable[Group], form: str, out: IO[str]) -> None:
+        options = {
+            "now": self.now,
+            "engine": self.engine,
+            "on_error": self.on_error,
+            "reject": self.reject,
+        }
+        if form == "table":
+            _table(plan_groups(self.policy, source, **options), out)
+            return
+        records = (r for batch in record_groups(self.policy, source, **options) for r in batch)
+        if form == "jsonl":
+            dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+            for record in records:
+                out.write(dumps(record) + "\n")
+            return
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for record in _records(plans):
+        for record in records:
             trace = json.dumps(record["trace"], ensure_ascii=False, separators=(",", ":"))
             writer.writerow(
-                [*(record[c] if record[c] is not None else "" for c in CSV_COLUMNS[:-1]), trace]
+                [*("" if record[c] is None else record[c] for c in CSV_COLUMNS[:-1]), trace]
             )
-    else:
-        _table(plans, out)
 
 
 def _table(plans: Iterable[Plan], out: IO[str]) -> None:

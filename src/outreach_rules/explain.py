@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from outreach_rules.timeline.zone import Zone, date_of_wall
@@ -11,7 +12,15 @@ if TYPE_CHECKING:
 
     from outreach_rules.model import Decision, Plan, TraceStep
 
-__all__ = ["Record", "decision_record", "decision_text", "format_local", "plan_text"]
+__all__ = [
+    "Record",
+    "decision_record",
+    "decision_text",
+    "format_local",
+    "iso_local",
+    "iso_utc",
+    "plan_text",
+]
 
 Record = dict[str, Any]
 
@@ -25,6 +34,23 @@ def format_local(instant: int, zone: Zone) -> str:
     date = date_of_wall(wall)
     clock = f"{wall % 86_400 // 3_600:02d}:{wall % 3_600 // 60:02d}"
     return f"{_WEEKDAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year} {clock}"
+
+
+_OFFSETS: dict[int, dt.tzinfo] = {0: dt.UTC}
+
+
+def iso_utc(seconds: int) -> str:
+    """Epoch seconds as ISO 8601 in UTC, as pendulum writes them: ``2026-12-27T09:00:00+00:00``."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+
+
+def iso_local(seconds: int, zone: Zone) -> str:
+    """Epoch seconds as ISO 8601 with the zone's offset then: ``2026-12-27T04:00:00-05:00``."""
+    offset = zone.offset_at(seconds)
+    fixed = _OFFSETS.get(offset)
+    if fixed is None:
+        fixed = _OFFSETS[offset] = dt.timezone(dt.timedelta(seconds=offset))
+    return dt.datetime.fromtimestamp(seconds, fixed).isoformat()
 
 
 def _iso(moment: pendulum.DateTime | None) -> str | None:

@@ -20,7 +20,7 @@ import pendulum
 from outreach_rules._frozen import FrozenMap, freeze
 from outreach_rules.errors import InputError, VocabularyError
 from outreach_rules.explain import Record, decision_record, decision_text, plan_text
-from outreach_rules.timeline.instants import as_datetime, epoch
+from outreach_rules.timeline.instants import Seconds, as_datetime, checked, epoch, from_epoch
 from outreach_rules.timeline.zone import Zone, zone
 
 __all__ = [
@@ -126,12 +126,18 @@ def _to_effect(value: Any) -> Effect:
     return vocabulary(Effect, "effect")(value)
 
 
-def _since(value: Any) -> pendulum.DateTime:
-    return as_datetime(value, "since")
+# Instants are kept as epoch seconds inside: pendulum objects are built only when asked
+# for, which keeps the planner's hot path free of them.
+def _since(value: Any) -> Seconds:
+    return checked(value, "since")
 
 
-def _at(value: Any) -> pendulum.DateTime:
-    return as_datetime(value, "at")
+def _at(value: Any) -> Seconds:
+    return checked(value, "at")
+
+
+def _iso_repr(seconds: int) -> str:
+    return repr(from_epoch(seconds).isoformat())
 
 
 def _optional_channel(value: Any) -> Channel | None:
@@ -262,7 +268,7 @@ class Customer:
     id: str = attrs.field(validator=_text("id"))
     timezone: str = attrs.field()
     country: str = attrs.field(validator=_text("country", pattern=_COUNTRY))
-    since: pendulum.DateTime = attrs.field(converter=_since)
+    _since: int = attrs.field(converter=_since, repr=_iso_repr)
     channels: frozenset[Channel] = attrs.field(factory=frozenset, converter=_channels)
     consents: FrozenMap = attrs.field(factory=FrozenMap, converter=_consents)
     attributes: FrozenMap = attrs.field(factory=FrozenMap, converter=_attributes)
@@ -270,6 +276,16 @@ class Customer:
     @timezone.validator
     def _known_zone(self, _: attrs.Attribute[str], value: str) -> None:
         zone(value)
+
+    @property
+    def since(self) -> pendulum.DateTime:
+        """When the customer became one, in UTC."""
+        return from_epoch(self._since)
+
+    @property
+    def since_epoch(self) -> int:
+        """``since`` as integer seconds since the epoch."""
+        return self._since
 
     @property
     def zone(self) -> Zone:
@@ -297,16 +313,21 @@ class Event:
     """
 
     kind: str = attrs.field(validator=_text("kind", pattern=_KIND))
-    at: pendulum.DateTime = attrs.field(converter=_at)
+    _at: int = attrs.field(converter=_at, repr=_iso_repr)
     customer: str | None = attrs.field(default=None, validator=_text("customer", optional=True))
     ref: str | None = attrs.field(default=None, validator=_text("ref", optional=True))
     id: str | None = attrs.field(default=None, validator=_text("id", optional=True))
     data: FrozenMap = attrs.field(factory=FrozenMap, converter=_data)
 
     @property
+    def at(self) -> pendulum.DateTime:
+        """When it happened, in UTC."""
+        return from_epoch(self._at)
+
+    @property
     def epoch(self) -> int:
-        """The instant as integer seconds since the epoch."""
-        return epoch(self.at)
+        """``at`` as integer seconds since the epoch."""
+        return self._at
 
 
 @attrs.frozen(kw_only=True)
@@ -315,9 +336,14 @@ class Contact:
 
     intent: str = attrs.field(validator=_text("intent"))
     channel: Channel = attrs.field(converter=_to_channel)
-    at: pendulum.DateTime = attrs.field(converter=_at)
+    _at: int = attrs.field(converter=_at, repr=_iso_repr)
     ref: str | None = attrs.field(default=None, validator=_text("ref", optional=True))
     customer: str | None = attrs.field(default=None, validator=_text("customer", optional=True))
+
+    @property
+    def at(self) -> pendulum.DateTime:
+        """When the contact was made, in UTC."""
+        return from_epoch(self._at)
 
     def as_event(self) -> Event:
         """The ``contact_sent`` event this contact stands for."""

@@ -16,6 +16,7 @@ tie breaks on names.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -24,8 +25,9 @@ import attrs
 
 from outreach_rules.engines.native import propose
 from outreach_rules.errors import InputError
-from outreach_rules.explain import format_local
+from outreach_rules.explain import Record, format_local, iso_local, iso_utc
 from outreach_rules.model import (
+    Category,
     Channel,
     Contact,
     Customer,
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from outreach_rules.policy import Policy
     from outreach_rules.rules.triggers import Proposal
 
-__all__ = ["ENGINES", "decision_id", "plan"]
+__all__ = ["ENGINES", "RawDecision", "decision_id", "plan", "plan_raw", "plan_records"]
 
 Engine = Callable[["Policy", History, int], list["Proposal"]]
 ENGINES: dict[str, Engine] = {"native": propose}
@@ -75,20 +77,49 @@ def plan(
     out; one that guards push past its expiry is kept, suppressed, with the reason.
     """
     at = _now(now)
+    drafts = plan_raw(policy, customer, history, now=at, engine=engine)
+    decisions = tuple(raw.decision(customer) for raw in drafts)
+    return Plan(customer=customer, now=from_epoch(at), decisions=decisions, policy=policy.name)
+
+
+def plan_records(
+    policy: Policy,
+    customer: Customer,
+    history: Iterable[Event | Contact],
+    *,
+    now: Any,
+    engine: str = "native",
+) -> list[Record]:
+    """``plan(...).to_records()``, the same bytes, without building the value objects.
+
+    The batch paths (the command line, Spark) use it: instants go from epoch seconds
+    straight to ISO 8601 text.
+    """
+    drafts = plan_raw(policy, customer, history, now=_now(now), engine=engine)
+    return [raw.record(customer) for raw in drafts]
+
+
+def plan_raw(
+    policy: Policy,
+    customer: Customer,
+    history: Iterable[Event | Contact],
+    *,
+    now: int,
+    engine: str = "native",
+) -> list[RawDecision]:
+    """The planner's own result: decisions with instants as epoch seconds, in plan order."""
     propose_with = _engine(engine)
     intents = {intent.name: intent for intent in policy.intents}
     indexed = History(customer, history, intents)
-    proposals = sorted(propose_with(policy, indexed, at), key=lambda p: _rank(policy, p))
+    proposals = sorted(propose_with(policy, indexed, now), key=lambda p: _rank(policy, p))
     placed: list[ContactMade] = []
     decisions = []
     for proposal in proposals:
-        decision = _decide(policy, indexed, proposal, at, placed)
+        decision = _decide(policy, indexed, proposal, now, placed)
         if decision is not None:
             decisions.append(decision)
     decisions.sort(key=_order)
-    return Plan(
-        customer=customer, now=from_epoch(at), decisions=tuple(decisions), policy=policy.name
-    )
+    return decisions
 
 
 def _now(now: Any) -> int:
@@ -123,14 +154,78 @@ def _rank(policy: Policy, proposal: Proposal) -> tuple[int, bool, int, str, str]
     return (intent.priority, earliest is None, earliest or 0, intent.name, proposal.ref or "")
 
 
-def _order(decision: Decision) -> tuple[bool, float, str, str]:
+def _order(decision: RawDecision) -> tuple[bool, int, str, str]:
     send_at = decision.send_at
-    return (
-        send_at is None,
-        0.0 if send_at is None else send_at.timestamp(),
-        decision.intent,
-        decision.ref or "",
-    )
+    return (send_at is None, 0 if send_at is None else send_at, decision.intent, decision.ref or "")
+
+
+Step = tuple[str, Effect, str, "int | None", "int | None"]
+
+
+@attrs.frozen
+class RawDecision:
+    """A decision as the planner makes it: instants as epoch seconds, steps as tuples."""
+
+    id: str
+    intent: str
+    category: Category
+    ref: str | None
+    status: Status
+    send_at: int | None
+    channel: Channel | None
+    expires: int | None
+    waiting_for: str | None
+    steps: tuple[Step, ...]
+
+    def decision(self, customer: Customer) -> Decision:
+        """The public :class:`Decision`, with pendulum instants."""
+        return Decision(
+            id=self.id,
+            customer=customer.id,
+            intent=self.intent,
+            category=self.category,
+            ref=self.ref,
+            status=self.status,
+            send_at=None if self.send_at is None else from_epoch(self.send_at),
+            local_send_at=None if self.send_at is None else local(self.send_at, customer.zone),
+            channel=self.channel,
+            expires=None if self.expires is None else from_epoch(self.expires),
+            waiting_for=self.waiting_for,
+            trace=tuple(
+                TraceStep(
+                    rule=rule,
+                    effect=effect,
+                    why=why,
+                    before=None if before is None else from_epoch(before),
+                    after=None if after is None else from_epoch(after),
+                )
+                for rule, effect, why, before, after in self.steps
+            ),
+        )
+
+    def record(self, customer: Customer) -> Record:
+        """The decision in the output contract; the same as ``decision_record(self.decision())``."""
+        send_at = self.send_at
+        return {
+            "id": self.id,
+            "customer": customer.id,
+            "intent": self.intent,
+            "ref": self.ref,
+            "status": str(self.status),
+            "send_at": None if send_at is None else iso_utc(send_at),
+            "local_send_at": None if send_at is None else iso_local(send_at, customer.zone),
+            "channel": None if self.channel is None else str(self.channel),
+            "trace": [
+                {
+                    "rule": rule,
+                    "effect": str(effect),
+                    "from": None if before is None else iso_utc(before),
+                    "to": None if after is None else iso_utc(after),
+                    "why": why,
+                }
+                for rule, effect, why, before, after in self.steps
+            ],
+        }
 
 
 @attrs.define
@@ -140,7 +235,7 @@ class _Draft:
     history: History
     proposal: Proposal
     intent: Intent
-    trace: list[TraceStep] = attrs.Factory(list)
+    trace: list[Step] = attrs.Factory(list)
 
     def step(
         self,
@@ -150,15 +245,7 @@ class _Draft:
         before: int | None = None,
         after: int | None = None,
     ) -> None:
-        self.trace.append(
-            TraceStep(
-                rule=rule,
-                effect=effect,
-                why=why,
-                before=None if before is None else from_epoch(before),
-                after=None if after is None else from_epoch(after),
-            )
-        )
+        self.trace.append((rule, effect, why, before, after))
 
     def moves(self, settlement: Settlement) -> None:
         for move in settlement.moves:
@@ -171,28 +258,26 @@ class _Draft:
         send_at: int | None = None,
         channel: Channel | None = None,
         waiting_for: str | None = None,
-    ) -> Decision:
+    ) -> RawDecision:
         customer = self.history.customer
         proposal = self.proposal
-        return Decision(
+        return RawDecision(
             id=decision_id(customer.id, self.intent.name, proposal.ref),
-            customer=customer.id,
             intent=self.intent.name,
             category=self.intent.category,
             ref=proposal.ref,
             status=status,
-            send_at=None if send_at is None else from_epoch(send_at),
-            local_send_at=None if send_at is None else local(send_at, customer.zone),
+            send_at=send_at,
             channel=channel,
-            expires=None if proposal.expires is None else from_epoch(proposal.expires),
+            expires=proposal.expires,
             waiting_for=waiting_for,
-            trace=tuple(self.trace),
+            steps=tuple(self.trace),
         )
 
 
 def _decide(
     policy: Policy, history: History, proposal: Proposal, now: int, placed: list[ContactMade]
-) -> Decision | None:
+) -> RawDecision | None:
     if proposal.expires is not None and proposal.expires < now:
         return None
     intent = policy.intent(proposal.intent)
@@ -263,9 +348,20 @@ def _decide(
 
 def _rule_guards(policy: Policy, placing: Placing) -> list[Guard]:
     guards = []
+    customer = placing.customer
     for rule in policy.guards_for(placing.intent, placing.channel):
         if rule.applies(placing):
-            guard = rule.spec.guard(rule, rule.spec.describe(rule, placing), placing)
+            # What a rule says depends on the intent, channel, zone and country only.
+            key = (
+                "why",
+                rule.id,
+                placing.intent.name,
+                placing.channel,
+                customer.timezone,
+                customer.country,
+            )
+            why = policy.cached(key, functools.partial(rule.spec.describe, rule, placing))
+            guard = rule.spec.guard(rule, why, placing)
             if guard is not None:
                 guards.append(guard)
     return guards
@@ -293,7 +389,7 @@ def _skipped(draft: _Draft, skipped: list[tuple[Channel, Settlement]], zone: Zon
         draft.step(_stop_rule(settlement), Effect.SKIPPED_CHANNEL, why)
 
 
-def _stopped(draft: _Draft, settlement: Settlement, proposal: Proposal, zone: Zone) -> Decision:
+def _stopped(draft: _Draft, settlement: Settlement, proposal: Proposal, zone: Zone) -> RawDecision:
     why = _stop_text(settlement, proposal, zone)
     if settlement.blocked is not None:
         guard, blocked = settlement.blocked

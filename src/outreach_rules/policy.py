@@ -10,10 +10,10 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -27,6 +27,8 @@ from outreach_rules.rules.guards import GuardRule
 from outreach_rules.rules.triggers import Trigger
 
 __all__ = ["EVENT_KINDS", "Policy"]
+
+_T = TypeVar("_T")
 
 EVENT_KINDS = (
     "order_placed",
@@ -152,9 +154,9 @@ class Policy:
 
     def intent(self, name: str) -> Intent:
         """The intent called ``name``."""
-        intents = self._lookup("intents", lambda: {i.name: i for i in self.intents})
+        intents = self.cached("intents", lambda: {i.name: i for i in self.intents})
         try:
-            return intents[name]  # type: ignore[no-any-return]
+            return intents[name]
         except KeyError:
             _check_known(set(intents), name, "intent", None)
             raise
@@ -174,10 +176,12 @@ class Policy:
                 and rule.per_channel == (channel is not None)
             )
 
-        result: tuple[GuardRule, ...] = self._lookup(("guards", intent.name, channel), build)
+        result: tuple[GuardRule, ...] = self.cached(("guards", intent.name, channel), build)
         return result
 
-    def _lookup(self, key: Any, build: Any) -> Any:
+    def cached(self, key: Any, build: Callable[[], _T]) -> _T:
+        """``build()``, kept under ``key`` for the policy's lifetime: what the planner
+        derives from the rules alone is derived once."""
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = build()

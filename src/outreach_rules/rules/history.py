@@ -40,12 +40,9 @@ class History:
         intents: Mapping[str, Intent],
     ) -> None:
         self.customer = customer
-        self.since = int(customer.since.timestamp())
+        self.since = customer.since_epoch
         timed = sorted(
-            (
-                (int(e.at.timestamp()), position, e)
-                for position, e in enumerate(_checked(customer, events))
-            ),
+            ((e.epoch, position, e) for position, e in enumerate(_checked(customer, events))),
             key=lambda item: (item[0], item[1]),
         )
         self.events: tuple[Event, ...] = tuple(e for _, _, e in timed)

@@ -9,6 +9,7 @@ kept to the whole second; inside the planner they are integer seconds since the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,16 @@ from outreach_rules.timeline.zone import DAY, date_of_wall, wall_of_date
 if TYPE_CHECKING:
     from outreach_rules.timeline.zone import Zone
 
-__all__ = ["Duration", "InstantLike", "as_datetime", "epoch", "from_epoch", "local"]
+__all__ = [
+    "Duration",
+    "InstantLike",
+    "Seconds",
+    "as_datetime",
+    "checked",
+    "epoch",
+    "from_epoch",
+    "local",
+]
 
 InstantLike = dt.datetime | str
 _HINT = (
@@ -58,6 +68,21 @@ def epoch(value: Any, field: str = "at") -> int:
             hint="no time zone has one; give the offset in whole seconds or minutes",
         )
     return int(value.timestamp() // 1)
+
+
+class Seconds(int):
+    """Epoch seconds already checked: what value objects keep inside.
+
+    A plain int is not an accepted instant (it says nothing of its unit or zone); this
+    subclass marks one the library made itself, so ``attrs.evolve`` can pass it back.
+    """
+
+    __slots__ = ()
+
+
+def checked(value: Any, field: str) -> Seconds:
+    """``value`` as :class:`Seconds`, accepting what :func:`epoch` accepts."""
+    return value if isinstance(value, Seconds) else Seconds(epoch(value, field))
 
 
 def from_epoch(seconds: int) -> pendulum.DateTime:
@@ -220,25 +245,30 @@ class Duration:
         return instant + self.seconds
 
     def __str__(self) -> str:
-        parts = []
-        years, months = divmod(abs(self.months), 12)
-        weeks, days = divmod(abs(self.days), 7) if self.days % 7 == 0 else (0, abs(self.days))
-        hours, rest = divmod(abs(self.seconds), 3_600)
-        minutes, seconds = divmod(rest, 60)
-        for amount, unit in (
-            (years, "year"),
-            (months, "month"),
-            (weeks, "week"),
-            (days, "day"),
-            (hours, "hour"),
-            (minutes, "minute"),
-            (seconds, "second"),
-        ):
-            if amount:
-                parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
-        negative = self.months < 0 or self.days < 0 or self.seconds < 0
-        text = " ".join(parts) or "0 seconds"
-        return f"-{text}" if negative and parts else text
+        return _text(self.months, self.days, self.seconds)
+
+
+@functools.lru_cache(maxsize=1024)
+def _text(months: int, days: int, seconds: int) -> str:
+    parts = []
+    years, months_left = divmod(abs(months), 12)
+    weeks, days_left = divmod(abs(days), 7) if days % 7 == 0 else (0, abs(days))
+    hours, rest = divmod(abs(seconds), 3_600)
+    minutes, secs = divmod(rest, 60)
+    for amount, unit in (
+        (years, "year"),
+        (months_left, "month"),
+        (weeks, "week"),
+        (days_left, "day"),
+        (hours, "hour"),
+        (minutes, "minute"),
+        (secs, "second"),
+    ):
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    negative = months < 0 or days < 0 or seconds < 0
+    text = " ".join(parts) or "0 seconds"
+    return f"-{text}" if negative and parts else text
 
 
 def _add_months(date: dt.date, months: int) -> dt.date:

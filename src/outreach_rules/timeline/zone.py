@@ -60,21 +60,26 @@ class Zone:
     Obtain one with :func:`zone`, which shares tables between callers.
     """
 
-    __slots__ = ("_starts", "_tz", "_years", "name")
+    __slots__ = ("_last", "_tz", "_years", "name")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._tz = _load(name)
         # year -> (segment starts, offsets): starts[0] is the year's first second (UTC).
         self._years: dict[int, tuple[list[int], list[int]]] = {}
+        # The segment found last, (start, end, offset): a customer's instants cluster, so
+        # most look-ups land in it and need no search.
+        self._last = (0, 0, 0)
 
     def __repr__(self) -> str:
         return f"Zone({self.name!r})"
 
     def offset_at(self, instant: int) -> int:
         """The UTC offset in seconds in force at ``instant``."""
-        starts, offsets = self._table(_year_of(instant))
-        return offsets[bisect.bisect_right(starts, instant) - 1]
+        start, end, offset = self._last
+        if start <= instant < end:
+            return offset
+        return self.segment(instant)[0]
 
     def to_wall(self, instant: int) -> int:
         """The local date and time of ``instant`` as wall seconds."""
@@ -85,14 +90,24 @@ class Zone:
 
         The end may be an artificial boundary (a new year) where the offset stays the same.
         """
+        start, end, offset = self._last
+        if start <= instant < end:
+            return offset, end
         year = _year_of(instant)
         starts, offsets = self._table(year)
         index = bisect.bisect_right(starts, instant)
         end = starts[index] if index < len(starts) else _YEAR_STARTS[year - _FIRST_YEAR + 1]
+        self._last = (starts[index - 1], end, offsets[index - 1])
         return offsets[index - 1], end
 
     def from_wall(self, wall: int) -> int:
         """The earliest instant whose local time is ``wall`` or, in a gap, just after it."""
+        # Far from any change of offset (most of the time), the answer is one shift away.
+        offset, end = self.segment(wall)
+        start = self._last[0]
+        guess = wall - offset
+        if start + _OFFSET_REACH <= guess and guess + _OFFSET_REACH < end:
+            return guess
         low = wall - _OFFSET_REACH
         first_offset = self.offset_at(low)
         changes = self._changes(low, wall + _OFFSET_REACH)
