@@ -42,7 +42,9 @@ def _minutes_before(rng: random.Random, days: int) -> datetime:
     return NOW - timedelta(minutes=rng.randrange(1, days * 1440))
 
 
-def customer_records(rng: random.Random, number: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def customer_records(
+    rng: random.Random, number: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One customer and their events (about five)."""
     cid = f"c{number:08d}"
     zone, country = rng.choice(ZONES)
@@ -59,7 +61,12 @@ def customer_records(rng: random.Random, number: int) -> tuple[dict[str, Any], l
     events: list[dict[str, Any]] = []
 
     def add(kind: str, at: datetime, ref: str | None = None, **data: Any) -> None:
-        record: dict[str, Any] = {"id": f"{cid}-{len(events)}", "customer": cid, "kind": kind, "at": _iso(at)}
+        record: dict[str, Any] = {
+            "id": f"{cid}-{len(events)}",
+            "customer": cid,
+            "kind": kind,
+            "at": _iso(at),
+        }
         if ref is not None:
             record["ref"] = ref
         if data:
@@ -74,7 +81,11 @@ def customer_records(rng: random.Random, number: int) -> tuple[dict[str, Any], l
             delivered = placed + timedelta(hours=rng.randrange(12, 120))
             add("order_delivered", min(delivered, NOW), ref)
             if rng.random() < 0.25:
-                add("review_submitted", min(delivered + timedelta(days=rng.randrange(1, 10)), NOW), ref)
+                add(
+                    "review_submitted",
+                    min(delivered + timedelta(days=rng.randrange(1, 10)), NOW),
+                    ref,
+                )
     if rng.random() < 0.1:
         opened = _minutes_before(rng, 30)
         add("complaint_opened", opened, f"{cid}-k")
@@ -90,7 +101,9 @@ def customer_records(rng: random.Random, number: int) -> tuple[dict[str, Any], l
     return customer, events
 
 
-def generate(customers: int, seed: int = 1) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def generate(
+    customers: int, seed: int = 1
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Every customer with their events, in customer id order."""
     rng = random.Random(seed)
     for number in range(customers):
@@ -119,11 +132,19 @@ def write(out: Path, customers: int, *, seed: int = 1, shuffle: bool = False) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=10_000, help="how many customers (e.g. 100000)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for customers.jsonl and events.jsonl")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--customers", type=int, default=10_000, help="how many customers (e.g. 100000)"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder for customers.jsonl and events.jsonl"
+    )
     parser.add_argument("--seed", type=int, default=1, help="the random seed (default: 1)")
-    parser.add_argument("--shuffle", action="store_true", help="events in time order, not grouped by customer")
+    parser.add_argument(
+        "--shuffle", action="store_true", help="events in time order, not grouped by customer"
+    )
     args = parser.parse_args()
     write(args.out, args.customers, seed=args.seed, shuffle=args.shuffle)
 

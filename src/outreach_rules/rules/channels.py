@@ -47,7 +47,7 @@ def category_guards(placing: Placing) -> list[Guard]:
     """Guards that hold whatever the channel."""
     category = str(placing.intent.category)
     if consent(placing.history, category) is False:
-        why = f"the customer opted out of {category} messages"
+        why = f"the customer said no to {category} messages"
         return [Never(CATEGORY_CONSENT, why, waiting_for="opted_in")]
     return []
 
@@ -58,7 +58,7 @@ def channel_guards(placing: Placing, channel: Channel) -> list[Guard]:
     if channel not in customer.channels:
         return [Never(CHANNEL_AVAILABLE, f"the customer cannot be reached by {channel}")]
     if consent(placing.history, str(channel)) is False:
-        why = f"the customer opted out of {channel}"
+        why = f"the customer said no to {channel}"
         return [Never(CHANNEL_CONSENT, why, waiting_for="opted_in")]
     spans = _outages(placing.history, str(channel))
     if spans:
