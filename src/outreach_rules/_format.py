@@ -90,7 +90,9 @@ class Reader:
             yield
         except PolicyError as error:
             if error.file is None:
-                error.located(file=self.file, line=self.line(path), field=path)
+                # The line of the key at fault (``.end`` of a span), not of its table.
+                where = path if error.field is None else _join(path, error.field)
+                error.located(file=self.file, line=self.line(where), field=path)
             raise
         except OutreachRulesError as error:
             field = path if error.field is None else f"{path}.{error.field}"
@@ -289,11 +291,16 @@ def _allowed_hours(reader: Reader, body: Any, path: str) -> GuardSpec:
 
 def _business_days(reader: Reader, body: Any, path: str) -> GuardSpec:
     reader.table(body, path, ("weekdays", "holidays"))
+    text = reader.text(body, "weekdays", path, "mon-fri")
+    try:
+        days = weekdays(text)
+    except PolicyError as error:
+        # weekdays() names its field "days"; here the key is "weekdays".
+        raise reader.error(
+            _join(path, "weekdays"), error.message, value=text, hint=error.hint
+        ) from None
     with reader.at(path):
-        return BusinessDaysOnly(
-            weekdays=weekdays(reader.text(body, "weekdays", path, "mon-fri")),
-            holidays=reader.flag(body, "holidays", path, True),
-        )
+        return BusinessDaysOnly(weekdays=days, holidays=reader.flag(body, "holidays", path, True))
 
 
 def _annual_blackout(reader: Reader, body: Any, path: str) -> GuardSpec:
@@ -411,7 +418,24 @@ def structure(data: Any, reader: Reader) -> Parts:
         _guard(reader, body, f"guards[{index}]")
         for index, body in enumerate(_list(reader, top, "guards"))
     )
+    _check_ids(reader, parts["triggers"], parts["guards"])
     return parts
+
+
+def _check_ids(reader: Reader, triggers: Sequence[Trigger], guards: Sequence[GuardRule]) -> None:
+    """Rule ids are unique among triggers and guards: a second use names both places."""
+    ids = [(f"triggers[{i}]", rule.id) for i, rule in enumerate(triggers)]
+    ids += [(f"guards[{i}]", rule.id) for i, rule in enumerate(guards)]
+    seen: dict[str, str] = {}
+    for path, rule_id in ids:
+        if rule_id in seen:
+            reader.fail(
+                f"{path}.id",
+                f"is the id of {seen[rule_id]} too",
+                value=rule_id,
+                hint="ids must be unique among triggers and guards",
+            )
+        seen[rule_id] = path
 
 
 def _list(reader: Reader, top: Mapping[str, Any], key: str) -> list[Any]:

@@ -118,10 +118,53 @@ def _in_last_element(dotted: str, counts: Mapping[str, int]) -> str:
     return dotted
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading plain scalars as YAML 1.2 does where 1.1 surprises.
+
+    YAML 1.1 reads ``on``, ``off``, ``yes`` and ``no`` as booleans (a trigger's ``on:``
+    key became ``True``), ``10:00`` as the base-60 number 600 and an ISO 8601 instant as a
+    datetime. Here only ``true`` and ``false`` are booleans, and the others stay text.
+    """
+
+
+_BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{tag}" for tag in ("bool", "int", "float"))
+_LOADER_DROPS = (_BOOL, _INT, _FLOAT, "tag:yaml.org,2002:timestamp")
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in _LOADER_DROPS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+# PyYAML's own patterns for floats and integers, without the base-60 forms.
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+        |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+_Loader.add_implicit_resolver(
+    _INT,
+    re.compile(
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0[0-7_]+
+        |[-+]?(?:0|[1-9][0-9_]*)
+        |[-+]?0x[0-9a-fA-F_]+)$""",
+        re.X,
+    ),
+    list("-+0123456789"),
+)
+
+
 def _yaml(text: str, name: str) -> tuple[Any, Source]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise PolicyError(

@@ -251,7 +251,15 @@ def _build(data: Any, source: Source, folder: Path, seen: tuple[Path, ...]) -> P
         base = _load(base_path, seen)
     merged, moved = merge(base.to_dict(), data, reader)
     merged_reader = Reader(source.file, lambda path: source.line(_origin(path, moved)))
-    return Policy(**_parts(merged, merged_reader))
+    try:
+        return Policy(**_parts(merged, merged_reader))
+    except PolicyError as error:
+        # A rule of this file stands elsewhere in the merge: name its place in the file.
+        origin = _origin(error.field or "", moved)
+        if origin and error.file == source.file:
+            error.field = origin
+            error.args = (str(error),)
+        raise
 
 
 def _parts(data: Mapping[str, Any], reader: Reader) -> dict[str, Any]:
