@@ -15,7 +15,6 @@ tie breaks on names.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from outreach_rules.engines.durable import propose as propose_with_durable_rules
 from outreach_rules.engines.native import propose
 from outreach_rules.errors import InputError
 from outreach_rules.explain import Record, format_local, iso_local, iso_utc
@@ -42,8 +42,8 @@ from outreach_rules.model import (
 from outreach_rules.rules.channels import category_guards, channel_guards
 from outreach_rules.rules.guards import Placing
 from outreach_rules.rules.history import ContactMade, History
-from outreach_rules.timeline.clock import Clock
-from outreach_rules.timeline.instants import Duration, epoch, from_epoch, local
+from outreach_rules.timeline.clock import now_epoch
+from outreach_rules.timeline.instants import Duration, from_epoch, local
 from outreach_rules.timeline.operators import Guard, Settlement, settle
 from outreach_rules.timeline.zone import Zone
 
@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["ENGINES", "RawDecision", "decision_id", "plan", "plan_raw", "plan_records"]
 
 Engine = Callable[["Policy", History, int], list["Proposal"]]
-ENGINES: dict[str, Engine] = {"native": propose}
+# durable-rules itself is imported only when engine="durable" is asked for.
+ENGINES: dict[str, Engine] = {"native": propose, "durable": propose_with_durable_rules}
 
 PLAN_NOW = "plan-now"
 
@@ -76,7 +77,7 @@ def plan(
     scheduled). A proposal that lapsed before ``now`` is no longer a decision and is left
     out; one that guards push past its expiry is kept, suppressed, with the reason.
     """
-    at = _now(now)
+    at = now_epoch(now)
     drafts = plan_raw(policy, customer, history, now=at, engine=engine)
     decisions = tuple(raw.decision(customer) for raw in drafts)
     return Plan(customer=customer, now=from_epoch(at), decisions=decisions, policy=policy.name)
@@ -95,7 +96,7 @@ def plan_records(
     The batch paths (the command line, Spark) use it: instants go from epoch seconds
     straight to ISO 8601 text.
     """
-    drafts = plan_raw(policy, customer, history, now=_now(now), engine=engine)
+    drafts = plan_raw(policy, customer, history, now=now_epoch(now), engine=engine)
     return [raw.record(customer) for raw in drafts]
 
 
@@ -120,14 +121,6 @@ def plan_raw(
             decisions.append(decision)
     decisions.sort(key=_order)
     return decisions
-
-
-def _now(now: Any) -> int:
-    # Every datetime has a now() classmethod, so it would pass for a Clock: the wall clock
-    # must never be read here, hence instants first.
-    if isinstance(now, dt.datetime | str) or not isinstance(now, Clock):
-        return epoch(now, "now")
-    return epoch(now.now(), "now")
 
 
 def decision_id(customer: str, intent: str, ref: str | None) -> str:

@@ -7,9 +7,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import pendulum
 
-from outreach_rules.timeline.instants import as_datetime
+from outreach_rules.timeline.instants import as_datetime, epoch
 
-__all__ = ["Clock", "FrozenClock"]
+__all__ = ["Clock", "FrozenClock", "now_epoch"]
 
 
 @runtime_checkable
@@ -18,6 +18,15 @@ class Clock(Protocol):
 
     def now(self) -> dt.datetime:
         """The current instant."""
+
+
+def now_epoch(now: Any) -> int:
+    """Epoch seconds of ``now``: an accepted instant, or a :class:`Clock` to ask."""
+    # Every datetime has a now() classmethod, so it would pass for a Clock: the wall clock
+    # must never be read here, hence instants first.
+    if isinstance(now, dt.datetime | str) or not isinstance(now, Clock):
+        return epoch(now, "now")
+    return epoch(now.now(), "now")
 
 
 class FrozenClock:
