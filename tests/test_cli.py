@@ -358,3 +358,83 @@ def test_every_command_documents_its_options_with_an_example(command):
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(shop):
     assert run(*plan_args(*shop)).stderr == ""
+
+
+def _many(tmp_path: Path, count: int, *, shuffle: bool, bad: bool = False) -> tuple[Path, Path]:
+    rng = random.Random(11)
+    customers, events = (
+        [],
+        [event("b1", None, "channel_down", "2026-12-13T22:00:00Z", "web-1", channel="web")],
+    )
+    for number in range(count):
+        cid = f"c{number:05d}"
+        customers.append(
+            customer(cid, timezone=rng.choice(["Europe/Paris", "Asia/Tokyo", "America/Chicago"]))
+        )
+        events.append(
+            event(
+                f"e{number}a",
+                cid,
+                "order_placed",
+                f"2026-12-0{rng.randint(1, 9)}T10:00:00Z",
+                f"o{number}",
+            )
+        )
+        if rng.random() < 0.6:
+            events.append(
+                event(f"e{number}b", cid, "order_delivered", "2026-12-11T10:00:00Z", f"o{number}")
+            )
+        if bad and number % 97 == 0:
+            events.append(event(f"e{number}x", cid, "order_placed", "2026-12-10T10:00:00"))
+    if shuffle:
+        rng.shuffle(customers)
+        rng.shuffle(events)
+    return write(tmp_path / "customers.jsonl", customers), write(tmp_path / "events.jsonl", events)
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["sorted", "shuffled"])
+def test_two_workers_write_the_same_bytes_as_one(tmp_path, shuffle):
+    customers, events = _many(tmp_path, 400, shuffle=shuffle)
+    one = run(*plan_args(customers, events, "--workers", "1"))
+    two = run(*plan_args(customers, events, "--workers", "2"))
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert one.stdout == two.stdout
+    assert len({json.loads(line)["customer"] for line in one.stdout.splitlines()}) == 400
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["sorted", "shuffled"])
+def test_two_workers_reject_the_same_lines_as_one(tmp_path, shuffle):
+    customers, events = _many(tmp_path, 300, shuffle=shuffle, bad=True)
+    outputs = []
+    for workers in ("1", "2"):
+        rejects = tmp_path / f"rejects-{workers}.jsonl"
+        done = run(
+            *plan_args(
+                customers,
+                events,
+                "--workers",
+                workers,
+                "--on-error",
+                "skip",
+                "--rejects",
+                str(rejects),
+            )
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append((done.stdout, rejects.read_text()))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0][1].splitlines()) == 4
+
+
+def test_with_workers_the_first_bad_line_still_stops_the_run(tmp_path):
+    customers, events = _many(tmp_path, 300, shuffle=False, bad=True)
+    done = run(*plan_args(customers, events, "--workers", "2"))
+    assert done.returncode == 2
+    assert "has no UTC offset" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_workers_must_be_at_least_one(shop):
+    done = run(*plan_args(*shop, "--workers", "0"))
+    assert done.returncode == 2
+    assert "workers=0: must be at least 1" in done.stderr

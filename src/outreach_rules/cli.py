@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
+from outreach_rules._parts import plan_files
 from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, record_groups
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import OutreachRulesError
@@ -79,12 +80,27 @@ def _plan(args: argparse.Namespace) -> int:
     rejected: list[Rejected] = []
     progress = _Progress(args.customers, quiet=args.quiet)
     on_error: OnError = args.on_error
-    source = progress.track(
-        groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
-    )
-    batch = _Batch(policy, now, args.engine, on_error, rejected.append)
-    with _output(args.output) as out:
-        batch.write(source, args.format, out)
+    if args.format == "table":
+        source = progress.track(
+            groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
+        )
+        with _output(args.output) as out:
+            _Batch(policy, now, args.engine, on_error, rejected.append).write(source, "table", out)
+    else:
+        with _output(args.output) as out:
+            plan_files(
+                policy,
+                args.customers,
+                args.events,
+                out,
+                now=now,
+                form=args.format,
+                engine=args.engine,
+                on_error=on_error,
+                reject=rejected.append,
+                workers=args.workers,
+                progress=progress.add,
+            )
     progress.done()
     return _report_rejects(rejected, args)
 
@@ -299,6 +315,12 @@ class _Progress:
         self.count = 0
         self.start = self.last = time.monotonic()
 
+    def add(self, count: int) -> None:
+        """Count ``count`` more customers done."""
+        self.count += count
+        if self.enabled and time.monotonic() - self.last > 0.5:
+            self._show()
+
     def track(self, items: Iterable[Any]) -> Iterator[Any]:
         for item in items:
             yield item
@@ -384,6 +406,13 @@ def _parser() -> argparse.ArgumentParser:
         "(default: rejects.jsonl; e.g. --rejects bad-lines.jsonl)",
     )
     plan.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="plan in N processes; the output is the same bytes (default: 1; e.g. --workers 2)",
+    )
+    plan.add_argument(
         "--quiet", action="store_true", help="no progress bar on stderr (e.g. --quiet)"
     )
     plan.set_defaults(run=_plan)
@@ -456,7 +485,7 @@ def _inputs(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--engine",
-        choices=("native",),
+        choices=("native", "durable"),
         default="native",
         help="the trigger engine (default: native; e.g. --engine native)",
     )

@@ -60,17 +60,35 @@ class Line:
         return value
 
 
-def read_lines(path: str | Path) -> Iterator[Line]:
-    """The non-blank lines of a JSON Lines file, numbered from 1."""
+def read_lines(
+    path: str | Path, *, start: int = 0, end: int | None = None, first_line: int = 1
+) -> Iterator[Line]:
+    """The non-blank lines of a JSON Lines file, numbered from 1.
+
+    ``start`` and ``end`` read only the lines that begin in that byte range (``start``
+    must be where a line begins, and ``first_line`` its number).
+    """
     name = str(path)
     try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as error:
         raise InputError(f"cannot be read ({error.strerror})", field="file", value=name) from None
     with handle:
-        for number, text in enumerate(handle, 1):
+        handle.seek(start)
+        position, number = start, first_line
+        for raw in handle:
+            if end is not None and position >= end:
+                break
+            position += len(raw)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(
+                    "is not UTF-8 text", field="line", file=name, line=number
+                ) from None
             if text.strip():
-                yield Line(name, number, text.rstrip("\n"))
+                yield Line(name, number, text.rstrip("\r\n"))
+            number += 1
 
 
 def _check_keys(
