@@ -1,0 +1,161 @@
+"""Customers per second and peak memory, for N customers of the seeded workload.
+
+    python benchmarks/run.py --customers 100000
+
+Each figure comes from a process of its own, so its peak memory is its own:
+
+- parse: merely reading and parsing the input files (the ceiling);
+- api: ``plan()`` through the Python API, one customer at a time (traces on);
+- api durable: the same with ``engine="durable"`` (where durable-rules imports);
+- cli: ``outreach-rules plan`` from JSON Lines to JSON Lines, with 1 and 2 workers.
+
+The workload is generated once per size and seed into --workdir (grouped by customer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+NOW = "2026-12-14T09:30:00Z"
+
+
+def _child(kind: str, customers: Path, events: Path, engine: str) -> None:
+    """Run one measurement in this process and print its seconds and customers."""
+    started = time.perf_counter()
+    count = 0
+    if kind == "parse":
+        for path in (customers, events):
+            with path.open("rb") as handle:
+                for line in handle:
+                    json.loads(line)
+        with customers.open("rb") as handle:
+            count = sum(1 for _ in handle)
+    else:
+        from outreach_rules import Policy, plan  # noqa: PLC0415 - measured from here
+        from outreach_rules.batch import groups  # noqa: PLC0415
+
+        policy = Policy.default()
+        for group in groups(customers, events):
+            plan(policy, group.customer, group.history, now=NOW, engine=engine)
+            count += 1
+    print(json.dumps({"seconds": time.perf_counter() - started, "customers": count}))
+
+
+def _measure(command: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, customers (when the child says) and peak memory in MB of a command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    out = process.stdout.read() if process.stdout else ""
+    err = process.stderr.read() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{err}")
+    told = json.loads(out.splitlines()[-1]) if out.strip().startswith("{") else {}
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return told.get("seconds", wall), told.get("customers", 0), peak_mb
+
+
+def _durable_available() -> bool:
+    try:
+        import durable  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--customers", type=int, default=100_000, help="how many customers (default: 100000)"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("/tmp/outreach-rules-bench"),
+        help="where the workload goes",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="the workload's seed (default: 1)")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="measurements to leave out: parse api durable cli"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--engine", default="native", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    folder = args.workdir / f"n{args.customers}-s{args.seed}"
+    customers, events = folder / "customers.jsonl", folder / "events.jsonl"
+    if args.child:
+        _child(args.child, customers, events, args.engine)
+        return
+    if not events.exists():
+        sys.path.insert(0, str(HERE))
+        from workload import write  # noqa: PLC0415 - the generator beside this file
+
+        write(folder, args.customers, seed=args.seed)
+    lines = sum(1 for _ in events.open("rb"))
+    print(
+        f"{args.customers:,} customers, {lines:,} events; "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"{'measurement':<22}{'seconds':>10}{'customers/s':>14}{'peak MB':>10}")
+    me = [
+        sys.executable,
+        __file__,
+        "--customers",
+        str(args.customers),
+        "--workdir",
+        str(args.workdir),
+        "--seed",
+        str(args.seed),
+    ]
+    rows: list[tuple[str, list[str]]] = []
+    if "parse" not in args.skip:
+        rows.append(("parse (ceiling)", [*me, "--child", "parse"]))
+    if "api" not in args.skip:
+        rows.append(("api native", [*me, "--child", "api"]))
+    if "durable" not in args.skip and _durable_available():
+        rows.append(("api durable", [*me, "--child", "api", "--engine", "durable"]))
+    if "cli" not in args.skip:
+        cli = [
+            sys.executable,
+            "-m",
+            "outreach_rules",
+            "plan",
+            "--customers",
+            str(customers),
+            "--events",
+            str(events),
+            "--now",
+            NOW,
+            "--quiet",
+        ]
+        for workers in (1, 2):
+            output = folder / f"decisions-w{workers}.jsonl"
+            rows.append(
+                (
+                    f"cli --workers {workers}",
+                    [*cli, "--workers", str(workers), "--output", str(output)],
+                )
+            )
+    for name, command in rows:
+        seconds, counted, peak = _measure(command)
+        rate = (counted or args.customers) / seconds
+        print(f"{name:<22}{seconds:>10.1f}{rate:>14,.0f}{peak:>10.0f}", flush=True)
+    outputs = [folder / f"decisions-w{w}.jsonl" for w in (1, 2)]
+    if all(path.exists() for path in outputs):
+        same = outputs[0].read_bytes() == outputs[1].read_bytes()
+        print(f"cli output with 1 and 2 workers: {'the same bytes' if same else 'DIFFERENT'}")
+
+
+if __name__ == "__main__":
+    main()
