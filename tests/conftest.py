@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from outreach_rules import (
     AnyOf,
     BusinessDaysOnly,
     Count,
-    Customer,
     Event,
     FrequencyCap,
     GuardRule,
@@ -192,20 +190,8 @@ def policy() -> Policy:
     return shop_policy()
 
 
-@pytest.fixture
-def make_customer() -> Callable[..., Customer]:
-    def make(**fields: Any) -> Customer:
-        values: dict[str, Any] = {
-            "id": "c1",
-            "timezone": "Europe/London",
-            "country": "GB",
-            "since": "2019-05-01T00:00:00Z",
-            "channels": {"email": True, "sms": True, "phone": True},
-        }
-        values.update(fields)
-        return Customer(**values)
-
-    return make
+# make_customer, make_history, frozen_now and outreach_policy come from the library's own
+# pytest plugin (outreach_rules.testing.plugin), as they do in every user's project.
 
 
 def order(ref: str, placed: str, delivered: str | None = None, **data: Any) -> list[Event]:

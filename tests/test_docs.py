@@ -31,7 +31,9 @@ def test_every_intent_is_listed_with_its_category():
         assert f"| `{intent.name}` | {intent.category} |" in page
 
 
-@pytest.mark.parametrize("name", ["concepts.md", "policy-format.md", "cli.md", "playbook.md"])
+@pytest.mark.parametrize(
+    "name", ["concepts.md", "policy-format.md", "cli.md", "playbook.md", "testing.md"]
+)
 def test_the_readme_links_each_page(name):
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     assert f"docs/{name}" in readme

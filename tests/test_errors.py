@@ -9,8 +9,11 @@ import pytest
 
 from outreach_rules import errors
 from outreach_rules.errors import (
+    EngineError,
+    EngineUnavailable,
     InputError,
     MaxIterationsReached,
+    MissingDependency,
     OutreachRulesError,
     PolicyError,
     TimeError,
@@ -50,6 +53,9 @@ def test_the_module_docstring_draws_every_exception(kind: type[Exception]) -> No
         (VocabularyError, (InputError, ValueError)),
         (PolicyError, (OutreachRulesError, ValueError)),
         (MaxIterationsReached, (OutreachRulesError, RuntimeError)),
+        (EngineError, (OutreachRulesError, RuntimeError)),
+        (EngineUnavailable, (EngineError, OutreachRulesError, RuntimeError)),
+        (MissingDependency, (OutreachRulesError, ImportError)),
     ],
 )
 def test_each_exception_also_inherits_the_builtin_it_resembles(

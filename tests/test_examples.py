@@ -31,6 +31,7 @@ def test_every_example_script_is_tested():
         "plan_from_python.py",
         "custom_policy.py",
         "explain_a_decision.py",
+        "session_loop.py",
     }
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
@@ -80,3 +81,18 @@ def test_the_demo_command_prints_the_shop_as_a_table():
     assert lines[0].startswith("The built-in playbook on the demo shop's customers")
     assert lines[2].split()[:4] == ["customer", "intent", "ref", "status"]
     assert len(lines) > 60
+
+
+def test_session_loop_sends_what_falls_due_and_remembers_it(tmp_path):
+    store = f"sqlite:///{tmp_path / 'outreach.db'}"
+    first = run("session_loop.py", "--store", store)
+    lines = first.splitlines()
+    assert lines[-1].startswith(
+        f"{len([x for x in lines if '  send ' in x])} messages sent between"
+    )
+    assert "send concern_reply" in first
+    assert "send apology_call" in first
+    # A second run on the same store sends nothing again.
+    again = run("session_loop.py", "--store", store)
+    assert "  send " not in again
+    assert again.splitlines()[-1].startswith("0 messages sent")

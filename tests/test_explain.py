@@ -6,16 +6,34 @@ Decisions, plans and trace steps are built directly here; no planner is involved
 from __future__ import annotations
 
 import datetime as dt
+import html
+import html.parser
 import json
+import sys
 import zoneinfo
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outreach_rules import Customer, Decision, Plan, TraceStep
-from outreach_rules.explain import decision_record, decision_text, format_local, plan_text
+from outreach_rules import (
+    Customer,
+    Decision,
+    MissingDependency,
+    OutreachRulesError,
+    Plan,
+    TraceStep,
+)
+from outreach_rules.explain import (
+    decision_html,
+    decision_record,
+    decision_text,
+    format_local,
+    plan_html,
+    plan_text,
+)
 from outreach_rules.timeline.zone import zone
 
 LONDON = "Europe/London"
@@ -410,3 +428,178 @@ def test_plan_text_of_an_empty_plan_says_so() -> None:
     assert plan_text(plan) == (
         "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00: 0 decision(s)"
     )
+
+
+# HTML, for notebooks: every text escaped, each trace folded under its decision
+
+
+class _Tags(html.parser.HTMLParser):
+    """The tags of an HTML fragment, checked to nest properly, and its text."""
+
+    VOID = frozenset({"br"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.seen: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self.seen.append(tag)
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open, tag
+        assert self.open[-1] == tag, (self.open, tag)
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(fragment: str) -> _Tags:
+    tags = _Tags()
+    tags.feed(fragment)
+    tags.close()
+    assert tags.open == [], f"unclosed: {tags.open}"
+    return tags
+
+
+def hostile() -> Decision:
+    return attrs.evolve(
+        scheduled(),
+        customer='c1 <script>alert("x")</script>',
+        ref="o1 & <b>bold</b>",
+        trace=(
+            TraceStep(
+                rule="<i>rule</i>",
+                effect="deferred",
+                why="because 'a' < \"b\" & c",
+                before="2026-12-26T14:00:00Z",
+                after="2026-12-27T09:00:00Z",
+            ),
+        ),
+    )
+
+
+def test_decision_html_folds_the_trace_under_the_decision_in_details() -> None:
+    fragment = decision_html(scheduled())
+    tags = parse(fragment)
+    assert tags.seen.count("details") == 1
+    assert tags.seen.count("summary") == 1
+    assert "<summary>trace: 4 steps</summary>" in fragment
+    text = "".join(tags.text)
+    for step in review_steps():
+        assert step.rule in text
+        assert step.why in text
+    # Times in the customer's zone, as the text explanation shows them.
+    assert "Sun 27 Dec 2026 09:00 Europe/London" in text
+    assert "Sat 26 Dec 2026 14:00" in text
+
+
+def test_plan_html_has_one_decision_row_and_one_folded_trace_per_decision() -> None:
+    decisions = (scheduled(), waiting(), suppressed())
+    plan = Plan(
+        customer=customer(),
+        now=pendulum.datetime(2026, 12, 15, 10),
+        decisions=decisions,
+        policy="default",
+    )
+    fragment = plan_html(plan)
+    tags = parse(fragment)
+    assert tags.seen.count("details") == len(decisions)
+    assert fragment.count('<td colspan="6"><details>') == len(decisions)
+    text = "".join(tags.text)
+    assert "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00" in text
+    assert "waiting for order_delivered" in text
+    assert "needs the customer's consent to marketing messages" in text
+    assert plan._repr_html_() == fragment
+    assert scheduled()._repr_html_() == decision_html(scheduled())
+
+
+def test_html_escapes_every_text_that_comes_from_data() -> None:
+    decision = hostile()
+    who = attrs.evolve(customer(), id='c1 <script>alert("x")</script>')
+    plan = Plan(customer=who, now=pendulum.datetime(2026, 12, 15, 10), decisions=(decision,))
+    for fragment in (decision_html(decision), plan_html(plan)):
+        assert "<script>" not in fragment
+        assert "<b>bold</b>" not in fragment
+        assert "<i>rule</i>" not in fragment
+        assert "c1 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in fragment
+        assert "&lt;i&gt;rule&lt;/i&gt;" in fragment
+        assert "o1 &amp; &lt;b&gt;bold&lt;/b&gt;" in fragment
+        assert "because &#x27;a&#x27; &lt; &quot;b&quot; &amp; c" in fragment
+        # Parsed back, the text is what the data said.
+        text = "".join(parse(fragment).text)
+        assert "o1 & <b>bold</b>" in text
+        assert "because 'a' < \"b\" & c" in text
+
+
+@given(st.text())
+def test_html_of_any_text_parses_back_to_that_text(why: str) -> None:
+    step = TraceStep(rule="r", effect="blocked", why=why)
+    decision = attrs.evolve(suppressed(), trace=(step,))
+    text = "".join(parse(decision_html(decision)).text)
+    assert html.escape(why) in decision_html(decision)
+    assert why.replace("\r\n", "\n").replace("\r", "\n") in text.replace("\r\n", "\n").replace(
+        "\r", "\n"
+    )
+
+
+# pandas, for notebooks: one row per decision
+
+
+def test_plan_to_pandas_gives_one_row_per_decision_in_plan_order() -> None:
+    decisions = (scheduled(), waiting(), suppressed())
+    plan = Plan(customer=customer(), now=pendulum.datetime(2026, 12, 15, 10), decisions=decisions)
+    frame = plan.to_pandas()
+    assert len(frame) == len(decisions)
+    assert list(frame["id"]) == [d.id for d in decisions]
+    assert list(frame["status"]) == ["scheduled", "waiting", "suppressed"]
+    assert list(frame.columns[:8]) == [
+        "id",
+        "customer",
+        "intent",
+        "category",
+        "ref",
+        "status",
+        "send_at",
+        "local_send_at",
+    ]
+    assert str(frame["send_at"].dtype).startswith("datetime64")
+    assert "UTC" in str(frame["send_at"].dtype)
+    assert frame["send_at"][0].isoformat() == "2026-12-27T09:00:00+00:00"
+    assert frame["local_send_at"][0] == "2026-12-27T09:00:00+00:00"
+    assert frame["trace"][0] == decision_record(scheduled())["trace"]
+    assert frame["why"][1] == "thank you: waits for order_delivered (o2)"
+
+
+def test_an_empty_plan_gives_an_empty_frame_with_the_columns() -> None:
+    plan = Plan(customer=customer(), now=pendulum.datetime(2026, 12, 15, 10), decisions=())
+    frame = plan.to_pandas()
+    assert len(frame) == 0
+    assert "intent" in frame.columns
+
+
+def test_to_pandas_without_pandas_says_which_extra_to_install(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    plan = Plan(customer=customer(), now=pendulum.datetime(2026, 12, 15, 10), decisions=())
+    with pytest.raises(MissingDependency) as caught:
+        plan.to_pandas()
+    error = caught.value
+    assert isinstance(error, OutreachRulesError)
+    assert isinstance(error, ImportError)
+    assert (error.package, error.extra) == ("pandas", "notebook")
+    assert str(error) == (
+        "package='pandas': is not installed, and Plan.to_pandas() needs it "
+        "(install the 'notebook' extra: pip install 'outreach-rules[notebook]')"
+    )
+
+
+def test_decision_html_of_a_decision_with_a_fixed_offset_shows_its_times_there() -> None:
+    # Decisions read back from records carry their offset, not the zone's name.
+    decision = attrs.evolve(scheduled(), local_send_at="2026-12-27T10:00:00+01:00")
+    text = "".join(parse(decision_html(decision)).text)
+    assert "Sun 27 Dec 2026 10:00 +01:00" in text
+    assert "Sat 26 Dec 2026 15:00" in text  # the gift-season step, from 14:00 UTC

@@ -25,6 +25,7 @@ from outreach_rules import (
     Status,
     plan,
 )
+from outreach_rules.testing import assert_not_scheduled, assert_scheduled, assert_within_hours
 
 from conftest import order
 
@@ -161,11 +162,10 @@ def test_p1_review_request_three_days_after_delivery(playbook):
     history = order("o1", "2026-06-01T10:00:00Z", "2026-06-03T13:00:00Z")
     result = plan(playbook, customer(), history, now="2026-06-03T13:00:00Z")
 
-    review = the(result, "review_request", "o1")
-    assert review.status is Status.SCHEDULED
-    assert review.channel is Channel.EMAIL
     # Delivered at 14:00 BST: three calendar days later, at the same local time.
-    assert local(review) == "2026-06-06 14:00"
+    review = assert_scheduled(
+        result, "review_request", "o1", "email", between=("2026-06-06 14:00", "2026-06-06 14:00")
+    )
     assert review.expires == utc("2026-08-02T13:00:00Z")
     assert steps(review) == [
         ("review-after-delivery", Effect.PROPOSED),
@@ -441,9 +441,7 @@ def test_p7_every_concern_gets_a_prompt_reply(playbook):
     history = [event("concern_raised", "2026-06-06T16:30:00Z", "q1")]
     result = plan(playbook, kolkata, history, now="2026-06-06T16:30:00Z")
 
-    reply = the(result, "concern_reply", "q1")
-    assert reply.status is Status.SCHEDULED
-    assert reply.channel is Channel.EMAIL
+    reply = assert_scheduled(result, "concern_reply", "q1", "email", between=("09:00", "09:00"))
     assert local(reply) == "2026-06-07 09:00"
     assert reply.send_at == utc("2026-06-07T03:30:00Z")
     assert reply.expires is None
@@ -864,6 +862,7 @@ def test_p16_quiet_hours_in_a_half_hour_zone(playbook):
     history = order("o1", "2026-06-01T04:30:00Z", "2026-06-02T16:15:00Z")
     result = plan(playbook, kolkata, history, now="2026-06-02T16:15:00Z")
 
+    assert_within_hours(result, "09:00", "20:00")
     review = the(result, "review_request", "o1")
     assert local(review) == "2026-06-06 09:00"
     quiet = step(review, "quiet-hours")
@@ -880,9 +879,8 @@ def test_p16_calls_keep_the_stricter_french_calling_hours(playbook):
     history = [event("incident_caused", "2026-06-02T11:10:00Z", "i1")]
     result = plan(playbook, paris, history, now="2026-06-02T11:10:00Z")
 
-    call = the(result, "apology_call", "i1")
-    assert call.channel is Channel.PHONE
-    assert local(call) == "2026-06-02 14:00"
+    call = assert_scheduled(result, "apology_call", "i1", "phone", between=("14:00", "14:00"))
+    assert_not_scheduled(result, "apology_call", "i1", before="2026-06-02 14:00")
     french = step(call, "calling-hours-fr")
     assert french.effect is Effect.DEFERRED
     assert french.after == utc("2026-06-02T12:00:00Z")

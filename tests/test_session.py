@@ -211,12 +211,17 @@ def test_memory_is_bounded_and_evicted_customers_come_back_through_the_loader():
         concern = ev("concern_raised", "2026-06-02T10:00:00Z", f"q{number}", customer=cid)
         stored[cid] = (customer, [concern])
         session.add_customer(customer, [concern], now="2026-06-02T09:00:00Z")
-    assert len(session) == 2
-    # Every customer's reply is due, evicted or not: the session loads them back to say so.
+    assert len(session.store.customers) == 2
+    # Every customer's reply is due, evicted or not: their decisions stay in the store.
     due = session.due("2026-06-02T10:00:00Z")
     assert sorted(d.customer for d in due) == ["c0", "c1", "c2", "c3", "c4"]
-    assert set(loads) == {"c0", "c1", "c2"}
-    assert len(session) == 2
+    assert loads == []
+    # Sending one to an evicted customer brings their history back through the loader.
+    first = next(d for d in due if d.customer == "c0")
+    session.record_sent(first, at="2026-06-02T10:05:00Z")
+    assert loads == ["c0"]
+    assert len(session.store.customers) == 2
+    assert "c0" not in {d.customer for d in session.due("2026-06-02T11:00:00Z")}
 
 
 def test_contacts_in_the_history_are_taken_as_sent(session):
@@ -226,3 +231,24 @@ def test_contacts_in_the_history_are_taken_as_sent(session):
     )
     changes = session.post(sent, now="2026-06-02T10:05:00Z")
     assert names(changes.cancelled) == [("apology_call", "i1")]
+
+
+def test_decisions_read_back_keep_the_customers_zone():
+    session = Session(shop_policy())
+    paris = Customer(
+        id="p1",
+        timezone="Europe/Paris",
+        country="FR",
+        since="2019-05-01T00:00:00Z",
+        channels={"email": True},
+    )
+    session.add_customer(paris, now="2026-06-01T00:00:00Z")
+    session.post(
+        Event(kind="concern_raised", at="2026-06-02T10:00:00Z", ref="q1", customer="p1"),
+        now="2026-06-02T10:00:00Z",
+    )
+    (due,) = session.due("2026-06-02T10:00:00Z")
+    assert due.local_send_at is not None
+    assert due.local_send_at.timezone_name == "Europe/Paris"
+    assert due == session.plan_of("p1", now="2026-06-02T10:00:00Z").decision("concern_reply")
+    assert "Europe/Paris" in due.explain()

@@ -9,9 +9,13 @@ A plan is a pure function of policy, customer, history and now::
 
 from __future__ import annotations
 
+from outreach_rules.backtest import Backtest, Comparison, Difference, compare, simulate
 from outreach_rules.errors import (
+    EngineError,
+    EngineUnavailable,
     InputError,
     MaxIterationsReached,
+    MissingDependency,
     OutreachRulesError,
     PolicyError,
     TimeError,
@@ -57,17 +61,22 @@ __all__ = [
     "AllowedHours",
     "AnnualBlackout",
     "AnyOf",
+    "Backtest",
     "Blackout",
     "BusinessDaysOnly",
     "Category",
     "Channel",
     "Clock",
+    "Comparison",
     "Contact",
     "Count",
     "Customer",
     "Decision",
+    "Difference",
     "Duration",
     "Effect",
+    "EngineError",
+    "EngineUnavailable",
     "Event",
     "Finding",
     "FrequencyCap",
@@ -79,6 +88,7 @@ __all__ = [
     "Intent",
     "Match",
     "MaxIterationsReached",
+    "MissingDependency",
     "NotOnDayOf",
     "NotWithinAfter",
     "OutreachRulesError",
@@ -94,6 +104,8 @@ __all__ = [
     "Trigger",
     "VocabularyError",
     "WhileOpen",
+    "compare",
     "decision_id",
     "plan",
+    "simulate",
 ]

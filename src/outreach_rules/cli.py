@@ -26,6 +26,7 @@ from outreach_rules.errors import OutreachRulesError
 from outreach_rules.lint import Severity
 from outreach_rules.model import Plan
 from outreach_rules.policy import Policy
+from outreach_rules.testing.scenarios import add_command as add_test_command
 from outreach_rules.timeline.instants import epoch
 
 __all__ = ["main"]
@@ -456,6 +457,7 @@ def _parser() -> argparse.ArgumentParser:
         help="output format (default: table; e.g. --format jsonl)",
     )
     demo.set_defaults(run=_demo)
+    add_test_command(commands)
     return parser
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from outreach_rules._frozen import thaw
 from outreach_rules.errors import InputError, OutreachRulesError
 from outreach_rules.model import Customer, Event
 
@@ -22,7 +23,9 @@ __all__ = [
     "EVENT_FIELDS",
     "Line",
     "customer_from_record",
+    "customer_record",
     "event_from_record",
+    "event_record",
     "read_lines",
 ]
 
@@ -114,6 +117,30 @@ def event_from_record(record: Mapping[str, Any]) -> Event:
     """An :class:`Event` from an event record; without ``customer`` it is a broadcast."""
     _check_keys(record, EVENT_FIELDS, _EVENT_REQUIRED)
     return Event(**record)
+
+
+def customer_record(customer: Customer) -> dict[str, Any]:
+    """A customer as a record of the contract; :func:`customer_from_record` reads it back."""
+    return {
+        "id": customer.id,
+        "timezone": customer.timezone,
+        "country": customer.country,
+        "since": customer.since.isoformat(),
+        "channels": {str(channel): True for channel in sorted(customer.channels)},
+        "consents": thaw(customer.consents),
+        "attributes": thaw(customer.attributes),
+    }
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """An event as a record of the contract; :func:`event_from_record` reads it back."""
+    record: dict[str, Any] = {"kind": event.kind, "at": event.at.isoformat()}
+    for key in ("id", "customer", "ref"):
+        if getattr(event, key) is not None:
+            record[key] = getattr(event, key)
+    if event.data:
+        record["data"] = thaw(event.data)
+    return record
 
 
 def located(error: OutreachRulesError, line: Line) -> OutreachRulesError:

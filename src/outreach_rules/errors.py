@@ -7,8 +7,14 @@
      │    ├── TimeError                    a naive datetime, a malformed instant, an unknown zone
      │    └── VocabularyError              an unknown channel, category or status
      ├── PolicyError (ValueError)          a policy that cannot be built or loaded
-     └── MaxIterationsReached (RuntimeError)
-                                           the guard fixpoint did not settle within its bound
+     ├── MaxIterationsReached (RuntimeError)
+     │                                     the guard fixpoint did not settle within its bound
+     ├── EngineError (RuntimeError)        a trigger engine failed (a hash collision, an error
+     │    │                                that durable-rules swallowed)
+     │    └── EngineUnavailable            the engine asked for cannot run here (durable-rules
+     │                                     does not import on Python 3.13+)
+     └── MissingDependency (ImportError)   an optional package a feature needs is not
+                                           installed (pandas, matplotlib: the notebook extra)
 
 Every error carries the structured fields that say where it happened (``field``,
 ``value``, and where known ``file``, ``line`` and ``rule``) and a ``hint`` that says what
@@ -20,8 +26,11 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "EngineError",
+    "EngineUnavailable",
     "InputError",
     "MaxIterationsReached",
+    "MissingDependency",
     "OutreachRulesError",
     "PolicyError",
     "TimeError",
@@ -98,3 +107,23 @@ class PolicyError(OutreachRulesError, ValueError):
 
 class MaxIterationsReached(OutreachRulesError, RuntimeError):
     """The guards kept moving an instant past the fixpoint's bound on iterations."""
+
+
+class EngineError(OutreachRulesError, RuntimeError):
+    """A trigger engine failed: a hash collision it cannot tell apart, an error it swallowed."""
+
+
+class EngineUnavailable(EngineError):
+    """The trigger engine asked for cannot run here, such as durable-rules on Python 3.13+."""
+
+
+class MissingDependency(OutreachRulesError, ImportError):
+    """An optional package that a feature needs is not installed; ``extra`` names the
+    extra of outreach-rules that brings it (``pip install 'outreach-rules[notebook]'``)."""
+
+    def __init__(
+        self, message: str, *, package: str | None = None, extra: str | None = None, **where: Any
+    ) -> None:
+        super().__init__(message, **where)
+        self.package = package
+        self.extra = extra

@@ -1,24 +1,37 @@
-"""Explanations are data; these functions render them: as text, and as records for JSON."""
+"""Explanations are data; these functions render them: as text, as records for JSON, as
+HTML for notebooks, and as pandas DataFrames.
+
+Each renderer is a separate function of the value objects; ``Plan`` and ``Decision`` call
+them (``explain()``, ``to_records()``, ``_repr_html_()``, ``to_pandas()``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+import html
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from outreach_rules._optional import require
 from outreach_rules.timeline.zone import Zone, date_of_wall
 
 if TYPE_CHECKING:
+    import pandas
     import pendulum
 
     from outreach_rules.model import Decision, Plan, TraceStep
 
 __all__ = [
     "Record",
+    "decision_html",
     "decision_record",
+    "decision_row",
     "decision_text",
+    "decisions_frame",
     "format_local",
     "iso_local",
     "iso_utc",
+    "plan_html",
     "plan_text",
 ]
 
@@ -128,3 +141,171 @@ def plan_text(plan: Plan) -> str:
     )
     body = [decision_text(d, customer.timezone) for d in plan.decisions]
     return "\n\n".join([head, *body])
+
+
+# -- HTML, for notebooks ------------------------------------------------------------------
+#
+# Every text that comes from data (ids, refs, rule ids, reasons) goes through html.escape:
+# a customer id or an event's data may hold anything.
+
+_COLUMNS = ("intent", "ref", "status", "send at (local)", "channel", "why")
+_STEP_COLUMNS = ("#", "effect", "rule", "from", "to", "why")
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+# A zone's name, or the zone itself (a decision's local_send_at may carry a fixed offset).
+_Zone: TypeAlias = "str | pendulum.Timezone | pendulum.FixedTimezone | None"
+
+
+def _when(moment: pendulum.DateTime | None, zone: _Zone) -> str:
+    if moment is None:
+        return ""
+    local = moment.in_timezone(zone) if zone else moment
+    return str(local.format("ddd D MMM YYYY HH:mm"))
+
+
+def _trace_html(decision: Decision, zone: _Zone) -> str:
+    steps = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{_e(cell)}</td>"
+            for cell in (
+                number,
+                step.effect,
+                step.rule,
+                _when(step.before, zone),
+                _when(step.after, zone),
+                step.why,
+            )
+        )
+        + "</tr>"
+        for number, step in enumerate(decision.trace, 1)
+    )
+    head = "".join(f"<th>{_e(name)}</th>" for name in _STEP_COLUMNS)
+    count = len(decision.trace)
+    return (
+        f"<details><summary>trace: {count} step{'' if count == 1 else 's'}</summary>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{steps}</tbody></table></details>"
+    )
+
+
+def _rows_html(decision: Decision, zone: _Zone) -> str:
+    if decision.local_send_at is not None and decision.send_at is not None:
+        local = decision.local_send_at
+        when = (
+            f"{_e(local.format('ddd D MMM YYYY HH:mm'))} {_e(local.timezone_name)}"
+            f"<br><small>{_e(decision.send_at.isoformat())}</small>"
+        )
+    elif decision.waiting_for is not None:
+        when = f"waiting for {_e(decision.waiting_for)}"
+    else:
+        when = ""
+    cells = (
+        _e(decision.intent),
+        _e(decision.ref),
+        _e(decision.status),
+        when,
+        _e(decision.channel),
+        _e(decision.why),
+    )
+    row = "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    trace = f'<tr><td colspan="{len(_COLUMNS)}">{_trace_html(decision, zone)}</td></tr>'
+    return row + trace
+
+
+def _table_html(decisions: tuple[Decision, ...], zone: _Zone) -> str:
+    head = "".join(f"<th>{_e(name)}</th>" for name in _COLUMNS)
+    body = "".join(_rows_html(decision, zone) for decision in decisions)
+    return (
+        f'<table class="outreach-rules"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def decision_html(decision: Decision, zone_name: str | None = None) -> str:
+    """A decision as an HTML table for a notebook, its trace folded under it in
+    ``<details>``. Instants in the trace show in ``zone_name`` (by default the zone of
+    ``local_send_at``, else UTC)."""
+    zone: _Zone = zone_name
+    if zone is None and decision.local_send_at is not None:
+        zone = decision.local_send_at.timezone
+    caption = f"<p><strong>{_e(decision.customer)}</strong>: {_e(decision.intent)}</p>"
+    return f"<div>{caption}{_table_html((decision,), zone)}</div>"
+
+
+def plan_html(plan: Plan) -> str:
+    """A plan as an HTML table for a notebook: one row per decision, each with its trace
+    folded under it in ``<details>``, instants in the customer's time zone."""
+    customer = plan.customer
+    count = len(plan.decisions)
+    policy = f", policy {_e(plan.policy)}" if plan.policy else ""
+    caption = (
+        f"<p><strong>customer {_e(customer.id)}</strong> ({_e(customer.timezone)}, "
+        f"{_e(customer.country)}), planned at {_e(plan.now.isoformat())}{policy}: "
+        f"{count} decision{'' if count == 1 else 's'}</p>"
+    )
+    return f"<div>{caption}{_table_html(plan.decisions, customer.timezone)}</div>"
+
+
+# -- pandas, for notebooks ----------------------------------------------------------------
+
+
+def _utc(moment: pendulum.DateTime | None) -> dt.datetime | None:
+    # The standard library's UTC, so that pandas makes a datetime64[ns, UTC] column.
+    return None if moment is None else dt.datetime.fromtimestamp(moment.timestamp(), dt.UTC)
+
+
+def decision_row(decision: Decision) -> Record:
+    """A decision as one flat row for a table: the record of the output contract, with
+    ``category``, ``expires``, ``waiting_for`` and ``why`` besides, and instants in UTC as
+    standard library datetimes (``local_send_at`` stays ISO 8601 text with its offset,
+    since one column cannot hold several zones)."""
+    record = decision_record(decision)
+    return {
+        "id": decision.id,
+        "customer": decision.customer,
+        "intent": decision.intent,
+        "category": str(decision.category),
+        "ref": decision.ref,
+        "status": str(decision.status),
+        "send_at": _utc(decision.send_at),
+        "local_send_at": record["local_send_at"],
+        "channel": record["channel"],
+        "expires": _utc(decision.expires),
+        "waiting_for": decision.waiting_for,
+        "why": decision.why,
+        "trace": record["trace"],
+    }
+
+
+_ROW_COLUMNS = (
+    "id",
+    "customer",
+    "intent",
+    "category",
+    "ref",
+    "status",
+    "send_at",
+    "local_send_at",
+    "channel",
+    "expires",
+    "waiting_for",
+    "why",
+    "trace",
+)
+
+
+def decisions_frame(decisions: Iterable[Decision], *, purpose: str) -> pandas.DataFrame:
+    """The decisions as a pandas DataFrame, one row per decision (:func:`decision_row`).
+
+    pandas is imported here, not before: it comes with the ``notebook`` extra, and
+    :class:`~outreach_rules.errors.MissingDependency` says so when it is missing.
+    ``purpose`` names what needed it, for that message.
+    """
+    pd = require("pandas", extra="notebook", purpose=purpose)
+    frame = pd.DataFrame([decision_row(d) for d in decisions], columns=list(_ROW_COLUMNS))
+    for column in ("send_at", "expires"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame

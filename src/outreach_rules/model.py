@@ -12,16 +12,27 @@ import difflib
 import enum
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import pendulum
 
 from outreach_rules._frozen import FrozenMap, freeze
 from outreach_rules.errors import InputError, VocabularyError
-from outreach_rules.explain import Record, decision_record, decision_text, plan_text
+from outreach_rules.explain import (
+    Record,
+    decision_html,
+    decision_record,
+    decision_text,
+    decisions_frame,
+    plan_html,
+    plan_text,
+)
 from outreach_rules.timeline.instants import Seconds, as_datetime, checked, epoch, from_epoch
 from outreach_rules.timeline.zone import Zone, zone
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "Category",
@@ -446,6 +457,10 @@ class Decision:
         """The decision and its trace as text for a terminal or a support agent."""
         return decision_text(self)
 
+    def _repr_html_(self) -> str:
+        """The decision as an HTML table in a notebook, its trace folded under it."""
+        return decision_html(self)
+
 
 @attrs.frozen(kw_only=True)
 class Plan:
@@ -480,3 +495,18 @@ class Plan:
     def to_records(self) -> list[Record]:
         """The decisions as plain dicts in the output contract, ready for JSON."""
         return [decision_record(decision) for decision in self.decisions]
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The decisions as a pandas DataFrame, one row per decision.
+
+        The columns are those of :meth:`to_records` with ``category``, ``expires``,
+        ``waiting_for`` and ``why`` besides; ``send_at`` and ``expires`` are UTC
+        timestamps. pandas comes with the ``notebook`` extra
+        (``pip install 'outreach-rules[notebook]'``); without it this raises
+        :class:`~outreach_rules.errors.MissingDependency`.
+        """
+        return decisions_frame(self.decisions, purpose="Plan.to_pandas()")
+
+    def _repr_html_(self) -> str:
+        """The plan as an HTML table in a notebook, each decision's trace folded under it."""
+        return plan_html(self)

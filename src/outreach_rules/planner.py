@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from outreach_rules.engines.durable import propose as propose_with_durable_rules
 from outreach_rules.engines.native import propose
 from outreach_rules.errors import InputError
 from outreach_rules.explain import Record, format_local, iso_local, iso_utc
@@ -53,7 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["ENGINES", "RawDecision", "decision_id", "plan", "plan_raw", "plan_records"]
 
 Engine = Callable[["Policy", History, int], list["Proposal"]]
-ENGINES: dict[str, Engine] = {"native": propose}
+# durable-rules itself is imported only when engine="durable" is asked for.
+ENGINES: dict[str, Engine] = {"native": propose, "durable": propose_with_durable_rules}
 
 PLAN_NOW = "plan-now"
 

@@ -1,31 +1,55 @@
 """A streaming session: post events as they come, learn what changed, hand out what is due.
 
-A :class:`Session` keeps each customer's history and current plan. Posting an event
-re-plans that customer (a broadcast, every customer) and reports the difference from the
-plan before: decisions added, rescheduled and cancelled. ``due(now)`` returns the
-decisions whose time has come; ``record_sent`` adds the contact to the history, so caps
-and spacing count it from then on.
+A :class:`Session` keeps customers, histories, current plans and an outbox in a store:
+in memory (the default), SQLite (``store="sqlite:///outreach.db"``) or PostgreSQL
+(``store="postgresql://..."``). Posting an event is one transaction: the event is stored
+(an id already stored is applied once), the customer is re-planned from the whole history
+(a broadcast re-plans everyone), the plan is stored, and the difference is returned.
 
-Memory is bounded: beyond ``max_customers`` the least recently used customers are
-evicted, and loaded again through ``history_loader`` when an event or ``due`` needs them.
-Without a loader nothing is evicted, since nothing could be loaded back.
+Senders take due decisions with :meth:`Session.claim_due`, which hands each one to one
+caller under a lease, and confirm with :meth:`Session.record_sent`, which adds the
+contact to the history so that caps count it. A lease that runs out makes the decision
+claimable again; a decision that a later event cancelled or moved is never handed out in
+its old form. Decision ids are stable, so a sender can deduplicate too.
+
+In memory, at most ``max_customers`` customers are kept when a ``history_loader`` can
+bring the others back; their decisions stay, so nothing due is forgotten.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import OrderedDict
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
+from outreach_rules.contract import (
+    customer_from_record,
+    customer_record,
+    event_from_record,
+    event_record,
+)
 from outreach_rules.errors import InputError
-from outreach_rules.model import Channel, Contact, Customer, Decision, Event, Plan, Status
+from outreach_rules.explain import decision_record
+from outreach_rules.model import (
+    Category,
+    Channel,
+    Contact,
+    Customer,
+    Decision,
+    Event,
+    Plan,
+    TraceStep,
+)
 from outreach_rules.planner import plan
+from outreach_rules.stores import MemoryStore, Row, open_store
+from outreach_rules.stores.base import merge_rows
 from outreach_rules.timeline.clock import now_epoch
+from outreach_rules.timeline.instants import Duration, epoch, from_epoch, local
+from outreach_rules.timeline.zone import zone
 
-__all__ = ["Changes", "HistoryLoader", "Session"]
+__all__ = ["Changes", "Claim", "HistoryLoader", "Session"]
 
 HistoryLoader = Callable[[str], "tuple[Customer, Iterable[Event | Contact]]"]
 
@@ -35,9 +59,9 @@ class Changes:
     """What one event changed in the plans: decisions added, rescheduled and cancelled.
 
     Rescheduled decisions (a new time, channel or status, or another event waited for) are
-    given in their new form, cancelled ones in their last form.
-    A decision that stays due (its time came and it was not sent yet) is not rescheduled
-    just because it is re-planned later.
+    given in their new form, cancelled ones in their last form. A decision that stays due
+    (its time came and it was not sent yet) is not rescheduled just because it is
+    re-planned later.
     """
 
     added: tuple[Decision, ...] = ()
@@ -55,20 +79,24 @@ class Changes:
         )
 
 
-@attrs.define
-class _Customer:
-    customer: Customer
-    history: list[Event]
-    plan: Plan | None = None
+@attrs.frozen
+class Claim:
+    """A due decision handed to one sender until ``leased_until``; ``version`` says which
+    form of the decision it is."""
+
+    decision: Decision
+    version: int
+    leased_until: int
 
 
 class Session:
-    """Customers' histories and plans, kept up to date event by event."""
+    """Customers' histories and plans in a store, kept up to date event by event."""
 
     def __init__(
         self,
         policy: Any,
         *,
+        store: Any = None,
         history_loader: HistoryLoader | None = None,
         max_customers: int = 100_000,
         engine: str = "native",
@@ -77,123 +105,128 @@ class Session:
             raise InputError("must be at least 1", field="max_customers", value=max_customers)
         self.policy = policy
         self.engine = engine
+        self.store = open_store(store)
         self._loader = history_loader
         self._limit = max_customers
-        self._customers: OrderedDict[str, _Customer] = OrderedDict()
-        self._broadcasts: list[Event] = []
-        # The earliest scheduled time of each customer, evicted or not: due() needs it to
-        # know whom to load back.
-        self._next_due: dict[str, int] = {}
+
+    def close(self) -> None:
+        """Let go of the store's connections."""
+        self.store.close()
 
     # -- customers ------------------------------------------------------------------------
 
     def add_customer(
         self, customer: Customer, history: Iterable[Event | Contact] = (), *, now: Any
     ) -> Changes:
-        """Start following ``customer`` (or replace what is known of them) and plan them."""
-        events = [_event(item, customer.id) for item in history]
-        state = _Customer(customer, events)
-        previous = self._customers.get(customer.id)
-        self._customers[customer.id] = state
-        self._customers.move_to_end(customer.id)
-        changes = self._replan(state, now, before=None if previous is None else previous.plan)
+        """Start following ``customer`` (or update what is known of them) and plan them."""
+        at = now_epoch(now)
+        with self.store.transaction() as tx:
+            tx.put_customer(customer.id, customer_record(customer))
+            for item in history:
+                _store_event(tx, _event(item, customer.id))
+            changes = self._replan(tx, customer.id, at)
         self._evict()
         return changes
 
     def plan_of(self, customer_id: str, *, now: Any) -> Plan:
-        """The customer's plan, re-planned at ``now``."""
-        state = self._state(customer_id, now)
-        self._replan(state, now, before=state.plan)
-        assert state.plan is not None
-        return state.plan
-
-    def __len__(self) -> int:
-        """How many customers are in memory now."""
-        return len(self._customers)
+        """The customer's plan at ``now`` (stored as the current plan)."""
+        at = now_epoch(now)
+        with self.store.transaction() as tx:
+            self._replan(tx, customer_id, at)
+            customer, events = self._history(tx, customer_id)
+        return plan(self.policy, customer, events, now=from_epoch(at), engine=self.engine)
 
     # -- events ---------------------------------------------------------------------------
 
     def post(self, event: Event | Contact, *, now: Any) -> Changes:
-        """Add ``event`` to its customer's history (a broadcast to everyone's) and re-plan."""
+        """Add ``event`` to its customer's history (a broadcast to everyone's) and re-plan.
+
+        One transaction: the event, the new plans and the outbox change together or not
+        at all. An event whose id is already stored changes nothing.
+        """
         if isinstance(event, Contact):
             event = event.as_event()
         if not isinstance(event, Event):
             raise InputError(f"must be an Event, not {type(event).__name__}", field="event")
-        if event.customer is None:
-            if event.id is not None and any(b.id == event.id for b in self._broadcasts):
-                return Changes()
-            self._broadcasts.append(event)
-            changes = Changes()
-            for customer_id in self._all_customers():
-                state = self._state(customer_id, now)
-                changes = changes + self._replan(state, now, before=state.plan)
-            return changes
-        state = self._state(event.customer, now)
-        if event.id is not None and any(e.id == event.id for e in state.history):
-            same = next(e for e in state.history if e.id == event.id)
-            if same != event:
-                raise InputError(
-                    "is used by two different events",
-                    field="id",
-                    value=event.id,
-                    hint="the same id may repeat only for the same event delivered twice",
-                )
-            return Changes()
-        state.history.append(event)
-        return self._replan(state, now, before=state.plan)
-
-    def due(self, now: Any) -> list[Decision]:
-        """The scheduled decisions whose time has come, earliest first."""
         at = now_epoch(now)
-        found = []
-        waiting = [c for c, t in self._next_due.items() if t <= at]
-        # Those in memory first: loading the others must not evict one still to be served.
-        waiting.sort(key=lambda c: c not in self._customers)
-        for customer_id in waiting:
-            state = self._state(customer_id, now)
-            assert state.plan is not None
-            for decision in state.plan.scheduled():
-                assert decision.send_at is not None
-                if int(decision.send_at.timestamp()) <= at:
-                    found.append(decision)
-        return heapq.nsmallest(
-            len(found), found, key=lambda d: (d.send_at, d.customer, d.intent, d.ref or "")
+        with self.store.transaction() as tx:
+            if event.customer is not None:
+                self._ensure(tx, event.customer)
+            if not _store_event(tx, event):
+                return Changes()
+            targets = tx.customer_ids() if event.customer is None else [event.customer]
+            changes = Changes()
+            for customer_id in targets:
+                changes = changes + self._replan(tx, customer_id, at)
+        self._evict()
+        return changes
+
+    def due(self, now: Any, *, limit: int | None = None) -> list[Decision]:
+        """The scheduled decisions whose time has come, earliest first, held or not."""
+        with self.store.transaction() as tx:
+            rows = tx.due(now_epoch(now), limit)
+        return [self._decision(row) for row in rows]
+
+    def claim_due(self, now: Any, *, limit: int = 100, lease: Any = "5 minutes") -> list[Claim]:
+        """Due decisions no other sender holds, each handed to this caller alone.
+
+        The lease (a duration, such as ``"5 minutes"``) lets another sender claim the
+        decision again if this one is not recorded as sent in time.
+        """
+        at = now_epoch(now)
+        seconds = (
+            Duration.parse(lease, "lease").total_seconds() if not isinstance(lease, int) else lease
         )
+        if seconds <= 0:
+            raise InputError("must be a positive duration", field="lease", value=lease)
+        with self.store.transaction() as tx:
+            rows = tx.claim(at, limit, at + seconds)
+        return [Claim(self._decision(row), row.version, at + seconds) for row in rows]
 
     def record_sent(
-        self, decision: Decision, *, at: Any, channel: Channel | str | None = None
+        self, decision: Decision | str, *, at: Any, channel: Channel | str | None = None
     ) -> Changes:
-        """Record that ``decision`` went out at ``at`` (on ``channel``, by default its own).
+        """Record that a decision went out at ``at`` (on ``channel``, by default its own).
 
-        The contact joins the history, so caps and spacing count it; the decision leaves
-        the plan as sent, not cancelled.
+        The contact joins the history, so caps and spacing count it, and the decision
+        leaves the plan as sent: it is never handed out again. Recording it twice changes
+        nothing the second time.
         """
-        used = channel if channel is not None else decision.channel
-        if used is None:
-            raise InputError(
-                "has no channel: say which one carried it", field="channel", value=None
+        decision_id = decision if isinstance(decision, str) else decision.id
+        moment = epoch(at, "at")
+        with self.store.transaction() as tx:
+            row = tx.row(decision_id)
+            if row is None:
+                raise InputError(
+                    "is not a decision of this session", field="decision", value=decision_id
+                )
+            if row.status == "sent":
+                return Changes()
+            used = channel if channel is not None else row.record["channel"]
+            if used is None:
+                raise InputError(
+                    "has no channel: say which one carried it", field="channel", value=None
+                )
+            contact = Event(
+                kind="contact_sent",
+                at=at,
+                customer=row.customer,
+                ref=row.record["ref"],
+                id=f"sent-{row.id}",
+                data={"intent": row.record["intent"], "channel": str(Channel(used))},
             )
-        contact = Contact(
-            intent=decision.intent,
-            channel=used,
-            at=at,
-            ref=decision.ref,
-            customer=decision.customer,
-        )
-        changes = self.post(contact, now=at)
-        cancelled = tuple(d for d in changes.cancelled if d.id != decision.id)
-        return Changes(changes.added, changes.rescheduled, cancelled)
+            self._ensure(tx, row.customer)
+            _store_event(tx, contact)
+            tx.put_rows([attrs.evolve(row, status="sent", leased_until=None)])
+            changes = self._replan(tx, row.customer, moment)
+        self._evict()
+        return changes
 
     # -- inside ---------------------------------------------------------------------------
 
-    def _all_customers(self) -> list[str]:
-        return sorted({*self._customers, *self._next_due})
-
-    def _state(self, customer_id: str, now: Any) -> _Customer:
-        state = self._customers.get(customer_id)
-        if state is not None:
-            self._customers.move_to_end(customer_id)
-            return state
+    def _ensure(self, tx: Any, customer_id: str) -> None:
+        if tx.customer(customer_id) is not None:
+            return
         if self._loader is None:
             raise InputError(
                 "is not a customer of this session",
@@ -202,61 +235,89 @@ class Session:
                 hint="add it with add_customer(), or give the session a history_loader",
             )
         customer, history = self._loader(customer_id)
-        state = _Customer(customer, [_event(item, customer_id) for item in history])
-        self._customers[customer_id] = state
-        self._replan(state, now, before=None)
-        self._evict()
-        return state
+        tx.put_customer(customer.id, customer_record(customer))
+        for item in history:
+            _store_event(tx, _event(item, customer_id))
 
-    def _replan(self, state: _Customer, now: Any, *, before: Plan | None) -> Changes:
-        history = [*self._broadcasts, *state.history]
-        new = plan(self.policy, state.customer, history, now=now, engine=self.engine)
-        state.plan = new
-        scheduled = [int(d.send_at.timestamp()) for d in new.scheduled() if d.send_at is not None]
-        if scheduled:
-            self._next_due[state.customer.id] = min(scheduled)
-        else:
-            self._next_due.pop(state.customer.id, None)
-        return _diff(before, new)
+    def _history(self, tx: Any, customer_id: str) -> tuple[Customer, list[Event]]:
+        self._ensure(tx, customer_id)
+        customer = customer_from_record(tx.customer(customer_id))
+        return customer, [event_from_record(record) for record in tx.events(customer_id)]
+
+    def _replan(self, tx: Any, customer_id: str, now: int) -> Changes:
+        customer, events = self._history(tx, customer_id)
+        new = plan(self.policy, customer, events, now=from_epoch(now), engine=self.engine)
+        rows = [_row(decision, customer.timezone) for decision in new]
+        stored, added, moved, cancelled = merge_rows(tx.rows(customer_id), rows, now=now)
+        tx.put_rows(stored)
+        by_id = {d.id: d for d in new}
+        return Changes(
+            tuple(by_id[row.id] for row in added),
+            tuple(by_id[row.id] for row in moved),
+            tuple(self._decision(row) for row in cancelled),
+        )
+
+    def _decision(self, row: Row) -> Decision:
+        record = row.record
+        status, send_at, _, waiting_for, timezone, expires = json.loads(row.key)
+        intents = {intent.name: intent for intent in self.policy.intents}
+        known = intents.get(record["intent"])
+        return Decision(
+            id=row.id,
+            customer=row.customer,
+            intent=record["intent"],
+            category=known.category if known is not None else Category.RELATIONSHIP,
+            ref=record["ref"],
+            status=status,
+            send_at=record["send_at"],
+            local_send_at=None if send_at is None else local(send_at, zone(timezone)),
+            channel=record["channel"],
+            expires=None if expires is None else from_epoch(expires),
+            waiting_for=waiting_for,
+            trace=tuple(
+                TraceStep(
+                    rule=s["rule"],
+                    effect=s["effect"],
+                    why=s["why"],
+                    before=s["from"],
+                    after=s["to"],
+                )
+                for s in record["trace"]
+            ),
+        )
 
     def _evict(self) -> None:
-        if self._loader is None:
-            return
-        while len(self._customers) > self._limit:
-            self._customers.popitem(last=False)
+        if self._loader is not None and isinstance(self.store, MemoryStore):
+            self.store.evict(self._limit)
 
 
-def _diff(before: Plan | None, after: Plan) -> Changes:
-    old = {} if before is None else {d.id: d for d in before}
-    new = {d.id: d for d in after}
-    added = tuple(d for i, d in new.items() if i not in old)
-    cancelled = tuple(d for i, d in old.items() if i not in new)
-    rescheduled = tuple(d for i, d in new.items() if i in old and _moved(old[i], d, after))
-    return Changes(added, rescheduled, cancelled)
-
-
-def _moved(old: Decision, new: Decision, after: Plan) -> bool:
-    if (old.status, old.send_at, old.channel, old.waiting_for) == (
-        new.status,
-        new.send_at,
-        new.channel,
-        new.waiting_for,
-    ):
-        return False
-    # Still due: placed at the new now only because its time came and it is not sent yet.
-    still_due = (
-        old.status is Status.SCHEDULED
-        and new.status is Status.SCHEDULED
-        and old.channel == new.channel
-        and old.send_at is not None
-        and old.send_at <= after.now
-        and new.send_at == after.now
+def _row(decision: Decision, timezone: str) -> Row:
+    send_at = None if decision.send_at is None else int(decision.send_at.timestamp())
+    channel = None if decision.channel is None else str(decision.channel)
+    # The zone and the expiry ride along (the output contract has neither), so a decision
+    # read back is the one the planner made, local time in the customer's zone included.
+    expires = None if decision.expires is None else int(decision.expires.timestamp())
+    key = json.dumps(
+        [str(decision.status), send_at, channel, decision.waiting_for, timezone, expires]
     )
-    return not still_due
+    return Row(
+        decision.id,
+        decision.customer,
+        str(decision.status),
+        send_at,
+        key,
+        decision_record(decision),
+    )
+
+
+def _store_event(tx: Any, event: Event) -> bool:
+    return bool(tx.add_event(event.id, event.customer, event.epoch, event_record(event)))
 
 
 def _event(item: Event | Contact, customer_id: str) -> Event:
     event = item.as_event() if isinstance(item, Contact) else item
+    if event.customer is None and isinstance(item, Contact):
+        event = attrs.evolve(event, customer=customer_id)
     if event.customer not in (None, customer_id):
         raise InputError(
             f"belongs to customer {event.customer!r}, not {customer_id!r}", field="customer"

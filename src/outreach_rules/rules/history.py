@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 
+from outreach_rules._frozen import thaw
 from outreach_rules.errors import InputError
 from outreach_rules.model import Category, Channel, Contact, Event
 
@@ -41,12 +43,13 @@ class History:
     ) -> None:
         self.customer = customer
         self.since = customer.since_epoch
+        # Events at one instant are put in an order of their own (kind, ref, id, content),
+        # so the plan does not depend on the order the host happened to give them in.
         timed = sorted(
-            ((e.epoch, position, e) for position, e in enumerate(_checked(customer, events))),
-            key=lambda item: (item[0], item[1]),
+            ((_order(e), e) for e in _checked(customer, events)), key=lambda item: item[0]
         )
-        self.events: tuple[Event, ...] = tuple(e for _, _, e in timed)
-        self.times: tuple[int, ...] = tuple(t for t, _, _ in timed)
+        self.events: tuple[Event, ...] = tuple(e for _, e in timed)
+        self.times: tuple[int, ...] = tuple(e.epoch for e in self.events)
         self._by_kind: dict[str, list[int]] = {}
         self._by_kind_ref: dict[tuple[str, str | None], list[int]] = {}
         for index, event in enumerate(self.events):
@@ -98,6 +101,11 @@ class History:
             self._by_kind_ref.get((kind, ref), ()) if correlate else self._by_kind.get(kind, ())
         )
         return [(self.times[i], self.events[i]) for i in indexes]
+
+
+def _order(event: Event) -> tuple[int, str, str, str, str]:
+    content = json.dumps(thaw(event.data), sort_keys=True, default=str) if event.data else ""
+    return (event.epoch, event.kind, event.ref or "", event.id or "", content)
 
 
 def _checked(customer: Customer, events: Iterable[Event | Contact]) -> list[Event]:

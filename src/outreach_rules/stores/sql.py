@@ -1,0 +1,322 @@
+"""Stores in SQL databases: SQLite from the standard library, PostgreSQL through psycopg 3.
+
+Both keep the same tables (docs/stores.md describes each table and index):
+
+- ``outreach_rules_schema``: the schema's version; a newer one than the library knows is
+  refused with :class:`~outreach_rules.stores.base.SchemaError`;
+- ``customers``: one record per customer, in the data contract;
+- ``events``: every event once (a unique index on its id), in the order stored;
+- ``decisions``: every decision made, with its status, send time, version and lease; the
+  scheduled ones are the outbox.
+
+On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, so writers take turns and
+two senders cannot claim the same decision; on PostgreSQL claiming uses
+``FOR UPDATE SKIP LOCKED`` and a transaction locks its customer's row first.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from outreach_rules.errors import InputError
+from outreach_rules.stores.base import OPEN, SCHEMA_VERSION, Row, SchemaError, StoreError
+
+__all__ = ["PostgresStore", "SqliteStore"]
+
+_TABLES = {
+    "sqlite": [
+        "CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
+        (
+            "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "event_id TEXT, customer TEXT, at BIGINT NOT NULL, record TEXT NOT NULL)"
+        ),
+    ],
+    "postgres": [
+        "CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
+        (
+            "CREATE TABLE IF NOT EXISTS events "
+            "(seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "event_id TEXT, customer TEXT, at BIGINT NOT NULL, record TEXT NOT NULL)"
+        ),
+    ],
+}
+_COMMON = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id) WHERE event_id <> ''",
+    "CREATE INDEX IF NOT EXISTS events_by_customer ON events (customer, seq)",
+    (
+        "CREATE TABLE IF NOT EXISTS decisions (id TEXT PRIMARY KEY, customer TEXT NOT NULL, "
+        "status TEXT NOT NULL, send_at BIGINT, key TEXT NOT NULL, version INTEGER NOT NULL, "
+        "leased_until BIGINT, record TEXT NOT NULL)"
+    ),
+    "CREATE INDEX IF NOT EXISTS decisions_by_customer ON decisions (customer, status)",
+    "CREATE INDEX IF NOT EXISTS decisions_due ON decisions (status, send_at, id)",
+]
+_ROW = "id, customer, status, send_at, key, version, leased_until, record"
+
+
+class _SqlTransaction:
+    """The queries a session needs, in SQL both databases understand (``?`` placeholders)."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.dialect == "postgres":
+            sql = sql.replace("?", "%s")
+        self.cursor.execute(sql, params)
+        return self.cursor
+
+    def customer(self, customer_id: str) -> dict[str, Any] | None:
+        lock = " FOR UPDATE" if self.dialect == "postgres" else ""
+        found = self._run(
+            f"SELECT record FROM customers WHERE id = ?{lock}", (customer_id,)
+        ).fetchone()
+        return None if found is None else json.loads(found[0])
+
+    def put_customer(self, customer_id: str, record: dict[str, Any]) -> None:
+        self._run(
+            "INSERT INTO customers (id, record) VALUES (?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+            (customer_id, _json(record)),
+        )
+
+    def customer_ids(self) -> list[str]:
+        found = self._run(
+            "SELECT id FROM customers UNION "
+            "SELECT customer FROM decisions WHERE status IN (?, ?, ?) ORDER BY 1",
+            OPEN,
+        ).fetchall()
+        return [row[0] for row in found]
+
+    def add_event(
+        self, event_id: str | None, customer: str | None, at: int, record: dict[str, Any]
+    ) -> bool:
+        text = _json(record)
+        if event_id is not None:
+            stored = self._run(
+                "SELECT record FROM events WHERE event_id = ?", (event_id,)
+            ).fetchone()
+            if stored is not None:
+                if json.loads(stored[0]) != record:
+                    raise InputError(
+                        "is used by two different events",
+                        field="id",
+                        value=event_id,
+                        hint="the same id may repeat only for the same event delivered twice",
+                    )
+                return False
+        self._run(
+            "INSERT INTO events (event_id, customer, at, record) VALUES (?, ?, ?, ?)",
+            (event_id, customer, at, text),
+        )
+        return True
+
+    def events(self, customer_id: str) -> list[dict[str, Any]]:
+        found = self._run(
+            "SELECT record FROM events WHERE customer IS NULL OR customer = ? ORDER BY seq",
+            (customer_id,),
+        ).fetchall()
+        return [json.loads(row[0]) for row in found]
+
+    def rows(self, customer_id: str) -> dict[str, Row]:
+        found = self._run(
+            f"SELECT {_ROW} FROM decisions WHERE customer = ? AND status IN (?, ?, ?)",
+            (customer_id, *OPEN),
+        ).fetchall()
+        return {row.id: row for row in map(_row, found)}
+
+    def row(self, decision_id: str) -> Row | None:
+        found = self._run(f"SELECT {_ROW} FROM decisions WHERE id = ?", (decision_id,)).fetchone()
+        return None if found is None else _row(found)
+
+    def put_rows(self, rows: list[Row]) -> None:
+        for row in rows:
+            self._run(
+                f"INSERT INTO decisions ({_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET customer = excluded.customer, "
+                "status = excluded.status, send_at = excluded.send_at, key = excluded.key, "
+                "version = excluded.version, leased_until = excluded.leased_until, "
+                "record = excluded.record",
+                (
+                    row.id,
+                    row.customer,
+                    row.status,
+                    row.send_at,
+                    row.key,
+                    row.version,
+                    row.leased_until,
+                    row.encoded(),
+                ),
+            )
+
+    def due(self, now: int, limit: int | None) -> list[Row]:
+        sql = (
+            f"SELECT {_ROW} FROM decisions "
+            "WHERE status = 'scheduled' AND send_at <= ? ORDER BY send_at, id"
+        )
+        params: tuple[Any, ...] = (now,)
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", (now, limit)
+        return [_row(found) for found in self._run(sql, params).fetchall()]
+
+    def claim(self, now: int, limit: int, lease_until: int) -> list[Row]:
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgres" else ""
+        found = self._run(
+            f"SELECT {_ROW} FROM decisions WHERE status = 'scheduled' AND send_at <= ? "
+            f"AND (leased_until IS NULL OR leased_until <= ?) ORDER BY send_at, id LIMIT ?{lock}",
+            (now, now, limit),
+        ).fetchall()
+        claimed = []
+        for values in found:
+            row = _row(values)
+            self._run("UPDATE decisions SET leased_until = ? WHERE id = ?", (lease_until, row.id))
+            claimed.append(
+                Row(
+                    row.id,
+                    row.customer,
+                    row.status,
+                    row.send_at,
+                    row.key,
+                    row.record,
+                    row.version,
+                    lease_until,
+                )
+            )
+        return claimed
+
+
+def _json(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _row(values: Sequence[Any]) -> Row:
+    id_, customer, status, send_at, key, version, leased_until, record = values
+    return Row(id_, customer, status, send_at, key, json.loads(record), version, leased_until)
+
+
+def _check_version(found: int | None, where: str) -> None:
+    if found is not None and found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"has schema version {found}, newer than this library knows ({SCHEMA_VERSION})",
+            field="store",
+            value=where,
+            hint="upgrade outreach-rules, or open a database this version made",
+        )
+
+
+class SqliteStore:
+    """A store in an SQLite file: the embedded default (``sqlite:///outreach.db``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        with self.transaction() as tx:
+            cursor = tx.cursor
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS outreach_rules_schema (version INTEGER NOT NULL)"
+            )
+            found = cursor.execute("SELECT max(version) FROM outreach_rules_schema").fetchone()[0]
+            _check_version(found, self.path)
+            for sql in (*_TABLES["sqlite"], *_COMMON):
+                cursor.execute(sql)
+            if found is None:
+                cursor.execute(
+                    "INSERT INTO outreach_rules_schema (version) VALUES (?)", (SCHEMA_VERSION,)
+                )
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            try:
+                connection = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+            except sqlite3.Error as error:
+                raise StoreError(
+                    f"cannot be opened ({error})", field="store", value=self.path
+                ) from None
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqlTransaction]:
+        connection = self._connection()
+        cursor = connection.cursor()
+        # IMMEDIATE takes the write lock at once: writers, claimers among them, take turns.
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqlTransaction(cursor, "sqlite")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+
+class PostgresStore:
+    """A store in PostgreSQL, through psycopg 3 (``postgresql://user@host/db``)."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg  # noqa: PLC0415 - an optional extra: imported only when asked for
+        except ImportError:
+            raise StoreError(
+                "needs psycopg, which is not installed",
+                field="store",
+                value=url,
+                hint="pip install 'outreach-rules[postgres]'",
+            ) from None
+        self.url = url
+        self._psycopg = psycopg
+        self._local = threading.local()
+        with self.transaction() as tx:
+            cursor = tx.cursor
+            # One process at a time creates or migrates the schema.
+            cursor.execute("SELECT pg_advisory_xact_lock(2026112301)")
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS outreach_rules_schema (version INTEGER NOT NULL)"
+            )
+            found = cursor.execute("SELECT max(version) FROM outreach_rules_schema").fetchone()[0]
+            _check_version(found, url)
+            for sql in (*_TABLES["postgres"], *_COMMON):
+                cursor.execute(sql)
+            if found is None:
+                cursor.execute(
+                    "INSERT INTO outreach_rules_schema (version) VALUES (%s)", (SCHEMA_VERSION,)
+                )
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            try:
+                connection = self._psycopg.connect(self.url)
+            except self._psycopg.Error as error:
+                raise StoreError(
+                    f"cannot be opened ({error})", field="store", value=self.url
+                ) from None
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqlTransaction]:
+        connection = self._connection()
+        with connection.transaction(), connection.cursor() as cursor:
+            yield _SqlTransaction(cursor, "postgres")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
