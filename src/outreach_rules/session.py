@@ -202,7 +202,10 @@ class Session:
                 )
             if row.status == "sent":
                 return Changes()
-            used = channel if channel is not None else row.record["channel"]
+            # The channel it went out on: as said, else that of the form the sender held
+            # (a later event may have re-planned the stored one since), else the stored one's.
+            held = None if isinstance(decision, str) else decision.channel
+            used = channel or held or row.record["channel"]
             if used is None:
                 raise InputError(
                     "has no channel: say which one carried it", field="channel", value=None
