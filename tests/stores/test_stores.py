@@ -6,6 +6,7 @@ one on loopback); under CI a missing server is a failure, not a skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import uuid
@@ -260,8 +261,9 @@ def test_state_survives_reopening_the_store(where):
 def test_a_newer_schema_is_a_clear_error(tmp_path):
     path = tmp_path / "outreach.db"
     SqliteStore(path).close()
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
         connection.execute("UPDATE outreach_rules_schema SET version = ?", (SCHEMA_VERSION + 1,))
+        connection.commit()
     with pytest.raises(
         SchemaError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this library"
     ):

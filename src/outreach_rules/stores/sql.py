@@ -217,6 +217,14 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        try:
+            self._create()
+        except BaseException:
+            # A refused schema must not leave its connection open behind it.
+            self.close()
+            raise
+
+    def _create(self) -> None:
         with self.transaction() as tx:
             cursor = tx.cursor
             cursor.execute(
@@ -281,6 +289,13 @@ class PostgresStore:
         self.url = url
         self._psycopg = psycopg
         self._local = threading.local()
+        try:
+            self._create()
+        except BaseException:
+            self.close()
+            raise
+
+    def _create(self) -> None:
         with self.transaction() as tx:
             cursor = tx.cursor
             # One process at a time creates or migrates the schema.
@@ -289,7 +304,7 @@ class PostgresStore:
                 "CREATE TABLE IF NOT EXISTS outreach_rules_schema (version INTEGER NOT NULL)"
             )
             found = cursor.execute("SELECT max(version) FROM outreach_rules_schema").fetchone()[0]
-            _check_version(found, url)
+            _check_version(found, self.url)
             for sql in (*_TABLES["postgres"], *_COMMON):
                 cursor.execute(sql)
             if found is None:
