@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
-from outreach_rules._parts import plan_files
+from outreach_rules._parts import CSV_COLUMNS, plan_files
 from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, record_groups
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import OutreachRulesError
@@ -34,17 +34,6 @@ __all__ = ["main"]
 PROGRAM = "outreach-rules"
 DEMO_NOW = "2026-12-14T09:30:00Z"
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
-CSV_COLUMNS = (
-    "id",
-    "customer",
-    "intent",
-    "ref",
-    "status",
-    "send_at",
-    "local_send_at",
-    "channel",
-    "trace",
-)
 
 
 class _Exit(Exception):

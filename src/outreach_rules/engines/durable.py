@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from outreach_rules.engines.native import _instant_in, _last_at_or_before, _ref
+from outreach_rules.engines.native import _last_at_or_before, _ref
 from outreach_rules.errors import EngineError, EngineUnavailable
 from outreach_rules.rules.conditions import Context, first_holds
-from outreach_rules.rules.triggers import CUSTOMER, Proposal, Trigger
+from outreach_rules.rules.triggers import CUSTOMER, Proposal, Trigger, timed, waiting
 from outreach_rules.timeline.instants import Duration
 from outreach_rules.timeline.zone import date_of_wall
 
@@ -391,46 +391,26 @@ class Replay:
         zone = history.customer.zone
         if trigger.every is not None:
             at = int(fact["at"])
-            return Proposal(
-                trigger=trigger,
+            occurrence = f"occurrence {o + 1}"
+            return timed(
+                trigger,
                 ref=self._occurrences[index, o],
                 anchor=None,
                 anchor_at=at,
-                basis=f"occurrence {o + 1}",
+                basis=occurrence,
                 basis_at=at,
-                earliest=trigger.delay.add_to(at, zone),
-                expires=None if trigger.expires is None else trigger.expires.add_to(at, zone),
+                zone=zone,
             )
         event: Event | None = history.events[o] if o >= 0 else None
         at = history.times[o] if o >= 0 else history.since
         ref = _ref(event)
         if fact["w"]:
-            requires = str(trigger.requires)
-            return Proposal(
-                trigger=trigger,
-                ref=ref,
-                anchor=event,
-                anchor_at=at,
-                basis=requires,
-                basis_at=None,
-                earliest=None,
-                expires=None,
-                waiting_for=requires if ref is None else f"{requires} ({ref})",
-            )
+            return waiting(trigger, ref=ref, anchor=event, anchor_at=at)
         basis, basis_at = trigger.on, at
         if trigger.requires is not None:
             basis, basis_at = trigger.requires, int(fact["ba"])
-        if trigger.measured_from is not None:
-            basis, basis_at = trigger.measured_from, _instant_in(event, trigger.measured_from)
-        return Proposal(
-            trigger=trigger,
-            ref=ref,
-            anchor=event,
-            anchor_at=at,
-            basis=basis,
-            basis_at=basis_at,
-            earliest=trigger.delay.add_to(basis_at, zone),
-            expires=None if trigger.expires is None else trigger.expires.add_to(basis_at, zone),
+        return timed(
+            trigger, ref=ref, anchor=event, anchor_at=at, basis=basis, basis_at=basis_at, zone=zone
         )
 
 

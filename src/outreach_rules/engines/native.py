@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from outreach_rules._frozen import FrozenMap
-from outreach_rules.errors import InputError
 from outreach_rules.rules.conditions import Context, first_holds
-from outreach_rules.rules.triggers import CUSTOMER, Proposal, Trigger
-from outreach_rules.timeline.instants import Duration, epoch
+from outreach_rules.rules.triggers import CUSTOMER, Proposal, Trigger, timed, waiting
+from outreach_rules.timeline.instants import Duration
 from outreach_rules.timeline.zone import date_of_wall
 
 if TYPE_CHECKING:
@@ -80,38 +78,12 @@ def _from_anchor(
     if trigger.requires is not None:
         found = history.first_after((trigger.requires,), at=at, ref=link, correlate=correlating)
         if found is None:
-            waiting = trigger.requires if ref is None else f"{trigger.requires} ({ref})"
-            return Proposal(
-                trigger=trigger, ref=ref, anchor=event, anchor_at=at, basis=trigger.requires,
-                basis_at=None, earliest=None, expires=None, waiting_for=waiting,
-            )  # fmt: skip
+            return waiting(trigger, ref=ref, anchor=event, anchor_at=at)
         basis, basis_at = trigger.requires, found[0]
-    if trigger.measured_from is not None:
-        basis, basis_at = trigger.measured_from, _instant_in(event, trigger.measured_from)
     zone = history.customer.zone
-    return Proposal(
-        trigger=trigger,
-        ref=ref,
-        anchor=event,
-        anchor_at=at,
-        basis=basis,
-        basis_at=basis_at,
-        earliest=trigger.delay.add_to(basis_at, zone),
-        expires=None if trigger.expires is None else trigger.expires.add_to(basis_at, zone),
+    return timed(
+        trigger, ref=ref, anchor=event, anchor_at=at, basis=basis, basis_at=basis_at, zone=zone
     )
-
-
-def _instant_in(event: Event | None, path: str) -> int:
-    value: object = event.data if event is not None else None
-    for key in path.removeprefix("data.").split("."):
-        value = value.get(key) if isinstance(value, FrozenMap) else None
-    where = "the anchor" if event is None else f"event {event.id or event.kind} ({event.kind})"
-    if value is None:
-        raise InputError(f"{where} has no {path}, which the trigger measures from", field=path)
-    try:
-        return epoch(value, path)
-    except InputError as error:
-        raise error.located(field=where) from None
 
 
 def _recurring(trigger: Trigger, every: Duration, history: History, now: int) -> Iterator[Proposal]:
@@ -141,15 +113,9 @@ def _recurring(trigger: Trigger, every: Duration, history: History, now: int) ->
             continue
         if history.sent(trigger.intent, ref, since=at):
             continue
-        yield Proposal(
-            trigger=trigger,
-            ref=ref,
-            anchor=None,
-            anchor_at=at,
-            basis=f"occurrence {k + 1}",
-            basis_at=at,
-            earliest=trigger.delay.add_to(at, zone),
-            expires=None if trigger.expires is None else trigger.expires.add_to(at, zone),
+        basis = f"occurrence {k + 1}"
+        yield timed(
+            trigger, ref=ref, anchor=None, anchor_at=at, basis=basis, basis_at=at, zone=zone
         )
 
 

@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from outreach_rules.errors import PolicyError
+from outreach_rules._frozen import FrozenMap
+from outreach_rules.errors import InputError, PolicyError
 from outreach_rules.rules.conditions import Condition, is_lasting
-from outreach_rules.timeline.instants import Duration
+from outreach_rules.timeline.instants import Duration, epoch
 
 if TYPE_CHECKING:
     from outreach_rules.model import Event
+    from outreach_rules.timeline.zone import Zone
 
-__all__ = ["CUSTOMER", "Proposal", "Trigger"]
+__all__ = ["CUSTOMER", "Proposal", "Trigger", "instant_in", "timed", "waiting"]
 
 CUSTOMER = "customer"
 """The ``on`` of a trigger anchored at the customer's start rather than at an event."""
@@ -135,3 +137,59 @@ class Proposal:
     @property
     def intent(self) -> str:
         return self.trigger.intent
+
+
+def waiting(trigger: Trigger, *, ref: str | None, anchor: Event | None, anchor_at: int) -> Proposal:
+    """The proposal of a trigger whose ``requires`` event has not happened yet."""
+    requires = str(trigger.requires)
+    return Proposal(
+        trigger=trigger,
+        ref=ref,
+        anchor=anchor,
+        anchor_at=anchor_at,
+        basis=requires,
+        basis_at=None,
+        earliest=None,
+        expires=None,
+        waiting_for=requires if ref is None else f"{requires} ({ref})",
+    )
+
+
+def timed(
+    trigger: Trigger,
+    *,
+    ref: str | None,
+    anchor: Event | None,
+    anchor_at: int,
+    basis: str,
+    basis_at: int,
+    zone: Zone,
+) -> Proposal:
+    """A proposal with its earliest instant and expiry, measured from ``basis_at`` or, when
+    the trigger says so, from an instant in the anchor's data."""
+    if trigger.measured_from is not None:
+        basis, basis_at = trigger.measured_from, instant_in(anchor, trigger.measured_from)
+    return Proposal(
+        trigger=trigger,
+        ref=ref,
+        anchor=anchor,
+        anchor_at=anchor_at,
+        basis=basis,
+        basis_at=basis_at,
+        earliest=trigger.delay.add_to(basis_at, zone),
+        expires=None if trigger.expires is None else trigger.expires.add_to(basis_at, zone),
+    )
+
+
+def instant_in(event: Event | None, path: str) -> int:
+    """The instant at ``path`` (``data.due``) in an event's data; its absence is an error."""
+    value: object = event.data if event is not None else None
+    for key in path.removeprefix("data.").split("."):
+        value = value.get(key) if isinstance(value, FrozenMap) else None
+    where = "the anchor" if event is None else f"event {event.id or event.kind} ({event.kind})"
+    if value is None:
+        raise InputError(f"{where} has no {path}, which the trigger measures from", field=path)
+    try:
+        return epoch(value, path)
+    except InputError as error:
+        raise error.located(field=where) from None

@@ -67,7 +67,7 @@ class _SqlTransaction:
         self.cursor = cursor
         self.dialect = dialect
 
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def run(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self.dialect == "postgres":
             sql = sql.replace("?", "%s")
         self.cursor.execute(sql, params)
@@ -75,20 +75,20 @@ class _SqlTransaction:
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         lock = " FOR UPDATE" if self.dialect == "postgres" else ""
-        found = self._run(
+        found = self.run(
             f"SELECT record FROM customers WHERE id = ?{lock}", (customer_id,)
         ).fetchone()
         return None if found is None else json.loads(found[0])
 
     def put_customer(self, customer_id: str, record: dict[str, Any]) -> None:
-        self._run(
+        self.run(
             "INSERT INTO customers (id, record) VALUES (?, ?) "
             "ON CONFLICT (id) DO UPDATE SET record = excluded.record",
             (customer_id, _json(record)),
         )
 
     def customer_ids(self) -> list[str]:
-        found = self._run(
+        found = self.run(
             "SELECT id FROM customers UNION "
             "SELECT customer FROM decisions WHERE status IN (?, ?, ?) ORDER BY 1",
             OPEN,
@@ -100,7 +100,7 @@ class _SqlTransaction:
     ) -> bool:
         text = _json(record)
         if event_id is not None:
-            stored = self._run(
+            stored = self.run(
                 "SELECT record FROM events WHERE event_id = ?", (event_id,)
             ).fetchone()
             if stored is not None:
@@ -112,33 +112,33 @@ class _SqlTransaction:
                         hint="the same id may repeat only for the same event delivered twice",
                     )
                 return False
-        self._run(
+        self.run(
             "INSERT INTO events (event_id, customer, at, record) VALUES (?, ?, ?, ?)",
             (event_id, customer, at, text),
         )
         return True
 
     def events(self, customer_id: str) -> list[dict[str, Any]]:
-        found = self._run(
+        found = self.run(
             "SELECT record FROM events WHERE customer IS NULL OR customer = ? ORDER BY seq",
             (customer_id,),
         ).fetchall()
         return [json.loads(row[0]) for row in found]
 
     def rows(self, customer_id: str) -> dict[str, Row]:
-        found = self._run(
+        found = self.run(
             f"SELECT {_ROW} FROM decisions WHERE customer = ? AND status IN (?, ?, ?)",
             (customer_id, *OPEN),
         ).fetchall()
         return {row.id: row for row in map(_row, found)}
 
     def row(self, decision_id: str) -> Row | None:
-        found = self._run(f"SELECT {_ROW} FROM decisions WHERE id = ?", (decision_id,)).fetchone()
+        found = self.run(f"SELECT {_ROW} FROM decisions WHERE id = ?", (decision_id,)).fetchone()
         return None if found is None else _row(found)
 
     def put_rows(self, rows: list[Row]) -> None:
         for row in rows:
-            self._run(
+            self.run(
                 f"INSERT INTO decisions ({_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET customer = excluded.customer, "
                 "status = excluded.status, send_at = excluded.send_at, key = excluded.key, "
@@ -164,11 +164,11 @@ class _SqlTransaction:
         params: tuple[Any, ...] = (now,)
         if limit is not None:
             sql, params = sql + " LIMIT ?", (now, limit)
-        return [_row(found) for found in self._run(sql, params).fetchall()]
+        return [_row(found) for found in self.run(sql, params).fetchall()]
 
     def claim(self, now: int, limit: int, lease_until: int) -> list[Row]:
         lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgres" else ""
-        found = self._run(
+        found = self.run(
             f"SELECT {_ROW} FROM decisions WHERE status = 'scheduled' AND send_at <= ? "
             f"AND (leased_until IS NULL OR leased_until <= ?) ORDER BY send_at, id LIMIT ?{lock}",
             (now, now, limit),
@@ -176,7 +176,7 @@ class _SqlTransaction:
         claimed = []
         for values in found:
             row = _row(values)
-            self._run("UPDATE decisions SET leased_until = ? WHERE id = ?", (lease_until, row.id))
+            self.run("UPDATE decisions SET leased_until = ? WHERE id = ?", (lease_until, row.id))
             claimed.append(
                 Row(
                     row.id,
@@ -190,6 +190,20 @@ class _SqlTransaction:
                 )
             )
         return claimed
+
+
+def _create_schema(tx: _SqlTransaction, where: str) -> None:
+    """Create the tables and indexes, or check that those there are of a version we know."""
+    if tx.dialect == "postgres":
+        # One process at a time creates or migrates the schema.
+        tx.run("SELECT pg_advisory_xact_lock(2026112301)")
+    tx.run("CREATE TABLE IF NOT EXISTS outreach_rules_schema (version INTEGER NOT NULL)")
+    found = tx.run("SELECT max(version) FROM outreach_rules_schema").fetchone()[0]
+    _check_version(found, where)
+    for sql in (*_TABLES[tx.dialect], *_COMMON):
+        tx.run(sql)
+    if found is None:
+        tx.run("INSERT INTO outreach_rules_schema (version) VALUES (?)", (SCHEMA_VERSION,))
 
 
 def _json(record: dict[str, Any]) -> str:
@@ -226,18 +240,7 @@ class SqliteStore:
 
     def _create(self) -> None:
         with self.transaction() as tx:
-            cursor = tx.cursor
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS outreach_rules_schema (version INTEGER NOT NULL)"
-            )
-            found = cursor.execute("SELECT max(version) FROM outreach_rules_schema").fetchone()[0]
-            _check_version(found, self.path)
-            for sql in (*_TABLES["sqlite"], *_COMMON):
-                cursor.execute(sql)
-            if found is None:
-                cursor.execute(
-                    "INSERT INTO outreach_rules_schema (version) VALUES (?)", (SCHEMA_VERSION,)
-                )
+            _create_schema(tx, self.path)
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -297,20 +300,7 @@ class PostgresStore:
 
     def _create(self) -> None:
         with self.transaction() as tx:
-            cursor = tx.cursor
-            # One process at a time creates or migrates the schema.
-            cursor.execute("SELECT pg_advisory_xact_lock(2026112301)")
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS outreach_rules_schema (version INTEGER NOT NULL)"
-            )
-            found = cursor.execute("SELECT max(version) FROM outreach_rules_schema").fetchone()[0]
-            _check_version(found, self.url)
-            for sql in (*_TABLES["postgres"], *_COMMON):
-                cursor.execute(sql)
-            if found is None:
-                cursor.execute(
-                    "INSERT INTO outreach_rules_schema (version) VALUES (%s)", (SCHEMA_VERSION,)
-                )
+            _create_schema(tx, self.url)
 
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)
