@@ -27,6 +27,7 @@ def run(script: str, *args: str) -> str:
 
 def test_every_example_script_is_tested():
     tested = {
+        "spark_plan.py",  # run through spark-submit in tests/test_spark.py
         "plan_a_few_customers.py",
         "plan_from_python.py",
         "custom_policy.py",
