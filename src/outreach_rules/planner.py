@@ -49,7 +49,7 @@ from outreach_rules.timeline.zone import Zone
 
 if TYPE_CHECKING:
     from outreach_rules.policy import Policy
-    from outreach_rules.rules.triggers import Proposal
+    from outreach_rules.rules.triggers import Proposal, Trigger
 
 __all__ = ["ENGINES", "RawDecision", "decision_id", "plan", "plan_raw", "plan_records"]
 
@@ -279,7 +279,7 @@ def _decide(
     draft.step(
         proposal.trigger.id,
         Effect.PROPOSED,
-        _proposal_text(proposal, history),
+        _proposal_text(policy, proposal, history),
         after=proposal.earliest,
     )
     if proposal.earliest is None:
@@ -342,8 +342,9 @@ def _decide(
 def _rule_guards(policy: Policy, placing: Placing) -> list[Guard]:
     guards = []
     customer = placing.customer
+    # guards_for has already matched each rule's scope to this intent and channel.
     for rule in policy.guards_for(placing.intent, placing.channel):
-        if rule.applies(placing):
+        if rule.holds(placing):
             # What a rule says depends on the intent, channel, zone and country only.
             key = (
                 "why",
@@ -417,14 +418,19 @@ def _chose_text(intent: Intent, channel: Channel, skipped: list[tuple[Channel, S
     return f"{channel}, since {passed} could not carry it"
 
 
-def _proposal_text(proposal: Proposal, history: History) -> str:
+def _proposal_text(policy: Policy, proposal: Proposal, history: History) -> str:
     trigger = proposal.trigger
     zone = history.customer.zone
     head = trigger.description or f"trigger {trigger.id}"
     about = proposal.basis if proposal.ref is None else f"{proposal.basis} ({proposal.ref})"
     if proposal.basis_at is None:
         return f"{head}: waits for {about}"
-    parts = [f"{head}: {about} at {format_local(proposal.basis_at, zone)}"]
+    timing = policy.cached(("timing", trigger.id), functools.partial(_timing_text, trigger))
+    return f"{head}: {about} at {format_local(proposal.basis_at, zone)}{timing}"
+
+
+def _timing_text(trigger: Trigger) -> str:
+    parts = [""]
     delay = trigger.delay
     if delay.months < 0 or delay.days < 0 or delay.seconds < 0:
         parts.append(f"from {delay.negated()} before")

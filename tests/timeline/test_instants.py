@@ -105,10 +105,33 @@ def test_as_datetime_returns_the_same_instant_in_utc(moment: pendulum.DateTime) 
 
 
 @given(name=zones(), t=epoch_instants(**RANGE))
+@example(name="Europe/London", t=utc("2026-10-25T00:30:00"))  # 01:30, first time round
+@example(name="Europe/London", t=utc("2026-10-25T01:30:00"))  # 01:30 again, fold 1
+@example(name="Australia/Lord_Howe", t=utc("2026-04-04T14:45:00"))  # a half-hour fold
 def test_local_shows_the_instant_in_the_zone(name: str, t: int) -> None:
     shown = local(t, zone(name))
     assert shown.timestamp() == t
     assert shown.replace(tzinfo=None) == local_naive(t, name)
+    theirs = pendulum.from_timestamp(t, tz=pendulum.timezone(name))
+    assert repr(shown) == repr(theirs)
+    # Outside a fold pendulum sets fold=1, which means nothing there: compare what it shows.
+    assert (shown.utcoffset(), shown.isoformat()) == (theirs.utcoffset(), theirs.isoformat())
+
+
+def test_local_tells_apart_the_two_times_a_wall_clock_shows_when_it_falls_back() -> None:
+    first = local(utc("2026-10-25T00:30:00"), zone("Europe/London"))
+    second = local(utc("2026-10-25T01:30:00"), zone("Europe/London"))
+    assert first.isoformat() == "2026-10-25T01:30:00+01:00"
+    assert second.isoformat() == "2026-10-25T01:30:00+00:00"
+    assert (first.fold, second.fold) == (0, 1)
+
+
+@given(epoch_instants(**RANGE))
+def test_from_epoch_is_pendulums_own_instant_in_utc(t: int) -> None:
+    made = from_epoch(t)
+    assert repr(made) == repr(pendulum.from_timestamp(t, tz=pendulum.UTC))
+    assert made.timestamp() == t
+    assert type(made) is pendulum.DateTime
 
 
 # --- Duration.parse ------------------------------------------------------------------------

@@ -95,8 +95,7 @@ def _recurring(trigger: Trigger, every: Duration, history: History, now: int) ->
     zone = customer.zone
 
     def occurrence(k: int) -> int:
-        scaled = Duration(months=every.months * k, days=every.days * k, seconds=every.seconds * k)
-        return scaled.add_to(start, zone)
+        return every.add_to(start, zone, times=k)
 
     # The occurrences worth a decision at now: the latest one begun, and the next one if
     # it begins within a period (a customer eligible only in years has nothing planned yet).

@@ -471,8 +471,10 @@ class GuardRule:
     def applies(self, placing: Placing) -> bool:
         """Whether the rule applies to the proposal being placed."""
         intent = placing.intent
-        if not self.covers(intent.name, intent.category, placing.channel):
-            return False
+        return self.covers(intent.name, intent.category, placing.channel) and self.holds(placing)
+
+    def holds(self, placing: Placing) -> bool:
+        """Whether the rule's conditions hold for the proposal being placed (its scope aside)."""
         if self.when:
             proposal = placing.proposal
             context = Context(

@@ -104,7 +104,13 @@ class History:
 
 
 def _order(event: Event) -> tuple[int, str, str, str, str]:
-    content = json.dumps(thaw(event.data), sort_keys=True, default=str) if event.data else ""
+    # Ids are unique within a history (_checked drops or refuses a repeated one), so the
+    # content is needed only to order events that have none.
+    content = (
+        json.dumps(thaw(event.data), sort_keys=True, default=str)
+        if event.data and event.id is None
+        else ""
+    )
     return (event.epoch, event.kind, event.ref or "", event.id or "", content)
 
 
