@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from outreach_rules.errors import InputError, OutreachRulesError, TimeError
 from outreach_rules.testing import ZONE_NAMES, epoch_instants, zones
-from outreach_rules.timeline.zone import DAY, date_of_wall, wall_of_date, weekday_of_wall, zone
+from outreach_rules.timeline.zone import (
+    DAY,
+    Zone,
+    date_of_wall,
+    wall_of_date,
+    weekday_of_wall,
+    zone,
+)
 
 NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 RANGE = {"start": "2024-01-01T00:00:00Z", "end": "2031-01-01T00:00:00Z"}
@@ -83,6 +90,24 @@ def test_offset_and_wall_agree_with_zoneinfo(name: str, t: int, second: int) -> 
     assert expected is not None
     assert zone(name).offset_at(t) == expected.total_seconds()
     assert zone(name).to_wall(t) == wall(local(t, name))
+
+
+@pytest.mark.parametrize("name", ["Europe/London", "Australia/Sydney", "Asia/Kolkata", "UTC"])
+@pytest.mark.parametrize("step", [3_600, -3_600])
+def test_offsets_stay_right_walking_across_new_year_either_way(name: str, step: int) -> None:
+    # A segment may span the new year where the offset stays (winter in the north, summer
+    # in the south): walking through it in either direction must never read a stale offset.
+    fresh = Zone(name)
+    start, end = utc("2026-11-01T00:00:00"), utc("2027-05-01T00:00:00")
+    for t in range(start, end, step) if step > 0 else range(end, start, step):
+        expected = dt.datetime.fromtimestamp(t, zoneinfo.ZoneInfo(name)).utcoffset()
+        assert expected is not None
+        assert fresh.offset_at(t) == expected.total_seconds(), t
+
+
+def test_a_northern_winter_is_one_segment_across_new_year() -> None:
+    offset, end = Zone("Europe/London").segment(utc("2026-12-20T00:00:00"))
+    assert (offset, end) == (0, utc("2027-03-28T01:00:00"))
 
 
 @settings(max_examples=200)

@@ -96,9 +96,27 @@ class Zone:
         year = _year_of(instant)
         starts, offsets = self._table(year)
         index = bisect.bisect_right(starts, instant)
-        end = starts[index] if index < len(starts) else _YEAR_STARTS[year - _FIRST_YEAR + 1]
-        self._last = (starts[index - 1], end, offsets[index - 1])
-        return offsets[index - 1], end
+        offset = offsets[index - 1]
+        start = starts[index - 1]
+        if index < len(starts):
+            end = starts[index]
+        else:
+            end = self._end_after(year, offset)
+        if index == 1 and year > _FIRST_YEAR and self._table(year - 1)[1][-1] == offset:
+            # Winter spans the new year: one segment, so a customer's instants stay in it.
+            start = self._table(year - 1)[0][-1]
+        self._last = (start, end, offset)
+        return offset, end
+
+    def _end_after(self, year: int, offset: int) -> int:
+        """Where ``offset``, in force at the end of ``year``, ends in the year after."""
+        boundary = _YEAR_STARTS[year - _FIRST_YEAR + 1]
+        if year + 1 > _LAST_YEAR:
+            return boundary
+        starts, offsets = self._table(year + 1)
+        if offsets[0] != offset:
+            return boundary
+        return starts[1] if len(starts) > 1 else _YEAR_STARTS[year - _FIRST_YEAR + 2]
 
     def from_wall(self, wall: int) -> int:
         """The earliest instant whose local time is ``wall`` or, in a gap, just after it."""
