@@ -15,7 +15,6 @@ tie breaks on names.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from outreach_rules.model import (
     TraceStep,
 )
 from outreach_rules.rules.channels import category_guards, channel_guards
-from outreach_rules.rules.guards import Placing
+from outreach_rules.rules.guards import GuardRule, Placing
 from outreach_rules.rules.history import ContactMade, History
 from outreach_rules.timeline.clock import now_epoch
 from outreach_rules.timeline.instants import Duration, from_epoch, local
@@ -340,25 +339,23 @@ def _decide(
 
 
 def _rule_guards(policy: Policy, placing: Placing) -> list[Guard]:
-    guards = []
     customer = placing.customer
-    # guards_for has already matched each rule's scope to this intent and channel.
-    for rule in policy.guards_for(placing.intent, placing.channel):
-        if rule.holds(placing):
-            # What a rule says depends on the intent, channel, zone and country only.
-            key = (
-                "why",
-                rule.id,
-                placing.intent.name,
-                placing.channel,
-                customer.timezone,
-                customer.country,
-            )
-            why = policy.cached(key, functools.partial(rule.spec.describe, rule, placing))
-            guard = rule.spec.guard(rule, why, placing)
-            if guard is not None:
-                guards.append(guard)
+    # What a rule says depends on the intent, channel, zone and country only.
+    key = ("rules", placing.intent.name, placing.channel, customer.timezone, customer.country)
+    guards = []
+    for rule, why in policy.cached(key, _described_rules, policy, placing):
+        if rule.when and not rule.holds(placing):
+            continue
+        guard = rule.spec.guard(rule, why, placing)
+        if guard is not None:
+            guards.append(guard)
     return guards
+
+
+def _described_rules(policy: Policy, placing: Placing) -> tuple[tuple[GuardRule, str], ...]:
+    """The guard rules whose scope takes in the intent and channel, with what they say."""
+    rules = policy.guards_for(placing.intent, placing.channel)
+    return tuple((rule, rule.spec.describe(rule, placing)) for rule in rules)
 
 
 def _channels(intent: Intent, customer: Customer) -> list[Channel]:
@@ -425,7 +422,7 @@ def _proposal_text(policy: Policy, proposal: Proposal, history: History) -> str:
     about = proposal.basis if proposal.ref is None else f"{proposal.basis} ({proposal.ref})"
     if proposal.basis_at is None:
         return f"{head}: waits for {about}"
-    timing = policy.cached(("timing", trigger.id), functools.partial(_timing_text, trigger))
+    timing = policy.cached(("timing", trigger.id), _timing_text, trigger)
     return f"{head}: {about} at {format_local(proposal.basis_at, zone)}{timing}"
 
 

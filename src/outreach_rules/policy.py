@@ -179,12 +179,12 @@ class Policy:
         result: tuple[GuardRule, ...] = self.cached(("guards", intent.name, channel), build)
         return result
 
-    def cached(self, key: Any, build: Callable[[], _T]) -> _T:
-        """``build()``, kept under ``key`` for the policy's lifetime: what the planner
+    def cached(self, key: Any, build: Callable[..., _T], *args: Any) -> _T:
+        """``build(*args)``, kept under ``key`` for the policy's lifetime: what the planner
         derives from the rules alone is derived once."""
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = build()
+            found = self._cache[key] = build(*args)
         return found
 
 

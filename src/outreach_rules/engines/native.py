@@ -26,6 +26,8 @@ def propose(policy: Policy, history: History, now: int) -> list[Proposal]:
     """Every trigger's proposals for this history, one per intent and ref."""
     kept: dict[tuple[str, str | None], tuple[tuple[bool, int, int], Proposal]] = {}
     for order, trigger in enumerate(policy.triggers):
+        if trigger.every is None and trigger.on != CUSTOMER and not history.has(trigger.on):
+            continue  # most customers have no event of most kinds
         for proposal in _proposals(trigger, history, now):
             key = (proposal.intent, proposal.ref)
             rank = (proposal.earliest is None, proposal.anchor_at, order)

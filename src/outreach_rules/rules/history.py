@@ -60,6 +60,10 @@ class History:
             for i in self._by_kind.get("contact_sent", ())
         )
 
+    def has(self, kind: str) -> bool:
+        """Whether any event of ``kind`` happened."""
+        return kind in self._by_kind
+
     def of_kind(self, kind: str) -> list[tuple[int, Event]]:
         """The events of ``kind``, with their instants, in time order."""
         return [(self.times[i], self.events[i]) for i in self._by_kind.get(kind, ())]

@@ -98,10 +98,7 @@ class Zone:
         index = bisect.bisect_right(starts, instant)
         offset = offsets[index - 1]
         start = starts[index - 1]
-        if index < len(starts):
-            end = starts[index]
-        else:
-            end = self._end_after(year, offset)
+        end = starts[index] if index < len(starts) else self._end_after(year, offset)
         if index == 1 and year > _FIRST_YEAR and self._table(year - 1)[1][-1] == offset:
             # Winter spans the new year: one segment, so a customer's instants stay in it.
             start = self._table(year - 1)[0][-1]
