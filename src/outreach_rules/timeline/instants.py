@@ -253,13 +253,12 @@ class Duration:
     def add_to(self, instant: int, zone: Zone, times: int = 1) -> int:
         """``instant`` moved by this duration ``times`` over, calendar parts counted in ``zone``."""
         months, days = self.months * times, self.days * times
-        if months or days:
+        if months:
             wall = zone.to_wall(instant)
-            date = date_of_wall(wall)
-            if months:
-                date = _add_months(date, months)
-            wall = wall_of_date(date) + days * DAY + wall % DAY
-            instant = zone.from_wall(wall)
+            date = _add_months(date_of_wall(wall), months)
+            instant = zone.from_wall(wall_of_date(date) + days * DAY + wall % DAY)
+        elif days:
+            instant = zone.from_wall(zone.to_wall(instant) + days * DAY)
         return instant + self.seconds * times
 
     def __str__(self) -> str:
