@@ -20,7 +20,14 @@ import pytest
 import outreach_rules.session as session_module
 from outreach_rules import Customer, Event, InputError, Status, TimeError
 from outreach_rules.session import Session
-from outreach_rules.stores import SCHEMA_VERSION, SchemaError, SqliteStore, StoreError, open_store
+from outreach_rules.stores import (
+    SCHEMA_VERSION,
+    Row,
+    SchemaError,
+    SqliteStore,
+    StoreError,
+    open_store,
+)
 
 from conftest import shop_policy
 
@@ -123,6 +130,34 @@ def test_claim_hands_each_due_decision_to_one_caller_under_a_lease(session):
     (again,) = session.claim_due("2026-06-02T10:06:00Z")
     assert again.decision.id == claim.decision.id
     assert again.version == claim.version
+
+
+def test_claim_takes_free_decisions_and_run_out_leases_together_in_send_order(where):
+    store = open_store(where if where != "memory://" else None)
+
+    def row(id_: str, send_at: int, leased_until: int | None = None) -> Row:
+        return Row(id_, "c1", "scheduled", send_at, "[]", {"id": id_}, 1, leased_until)
+
+    with store.transaction() as tx:
+        tx.put_rows(
+            [
+                row("a", 100, leased_until=150),  # its lease ran out
+                row("b", 110),
+                row("c", 120, leased_until=300),  # still held
+                row("d", 90),
+                row("e", 110, leased_until=200),  # ran out; after b, which has the same time
+                row("f", 500),  # not due yet
+            ]
+        )
+    with store.transaction() as tx:
+        assert [r.id for r in tx.claim(200, 3, 260)] == ["d", "a", "b"]
+    with store.transaction() as tx:
+        assert [(r.id, r.leased_until) for r in tx.claim(200, 10, 260)] == [("e", 260)]
+    with store.transaction() as tx:
+        assert tx.claim(200, 10, 260) == []
+        # Every lease has run out: all five, earliest first, ids breaking the tie.
+        assert [r.id for r in tx.claim(301, 10, 400)] == ["d", "a", "b", "e", "c"]
+    store.close()
 
 
 def test_record_sent_completes_it_and_it_is_never_handed_out_again(session):
@@ -275,3 +310,51 @@ def test_a_store_url_that_is_not_one(tmp_path):
         open_store("mysql://somewhere")
     with pytest.raises(StoreError, match="cannot be opened"):
         SqliteStore(tmp_path / "no-such-folder" / "outreach.db")
+
+
+def _plans(connection: sqlite3.Connection, statements: list[str]) -> list[str]:
+    return [
+        detail
+        for sql in statements
+        if sql.lstrip().upper().startswith(("SELECT", "WITH", "UPDATE", "INSERT"))
+        for *_, detail in connection.execute(f"EXPLAIN QUERY PLAN {sql}")
+    ]
+
+
+def test_posting_claiming_and_recording_never_read_a_whole_table(tmp_path):
+    # Each of these touches one customer or one batch: a plan that reads a whole table (as
+    # the event id lookup once did, missing its partial index) makes it slower with every
+    # customer stored. The statements are traced with their values written in.
+    session = Session(shop_policy(), store=f"sqlite:///{tmp_path / 'outreach.db'}")
+    session.add_customer(LONDON, now="2026-06-01T00:00:00Z")
+    connection = session.store._connection()
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    session.post(
+        ev("concern_raised", "2026-06-02T10:00:00Z", "q1", id="e1"), now="2026-06-02T10:00:00Z"
+    )
+    (claim,) = session.claim_due("2026-06-02T10:00:00Z")
+    session.record_sent(claim.decision, at="2026-06-02T10:01:00Z")
+    connection.set_trace_callback(None)
+    plans = _plans(connection, statements)
+    assert any("INDEX events_by_id" in detail for detail in plans)
+    assert any("INDEX decisions_free" in detail for detail in plans)
+    assert any("INDEX decisions_leased" in detail for detail in plans)
+    tables = {"customers", "events", "decisions"}
+    assert not [d for d in plans if d.startswith("SCAN ") and d.split()[1] in tables], plans
+    session.close()
+
+
+def test_a_store_from_an_earlier_release_gains_the_claim_indexes(tmp_path):
+    path = tmp_path / "outreach.db"
+    SqliteStore(path).close()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("DROP INDEX decisions_free")
+        connection.execute("DROP INDEX decisions_leased")
+        connection.commit()
+    SqliteStore(path).close()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+        (version,) = connection.execute("SELECT version FROM outreach_rules_schema").fetchone()
+    assert {"decisions_free", "decisions_leased"} <= names
+    assert version == SCHEMA_VERSION

@@ -56,8 +56,32 @@ _COMMON = [
     ),
     "CREATE INDEX IF NOT EXISTS decisions_by_customer ON decisions (customer, status)",
     "CREATE INDEX IF NOT EXISTS decisions_due ON decisions (status, send_at, id)",
+    # Claiming reads these two instead of decisions_due, which would make it step over every
+    # decision already held: each claim of a batch would cost more than the one before.
+    (
+        "CREATE INDEX IF NOT EXISTS decisions_free ON decisions (send_at, id) "
+        "WHERE status = 'scheduled' AND leased_until IS NULL"
+    ),
+    (
+        "CREATE INDEX IF NOT EXISTS decisions_leased ON decisions (leased_until) "
+        "WHERE status = 'scheduled' AND leased_until IS NOT NULL"
+    ),
 ]
 _ROW = "id, customer, status, send_at, key, version, leased_until, record"
+# The first ``limit`` due decisions no one holds, earliest first: the first ``limit`` never
+# leased (or whose lease a move cleared), in send order straight from decisions_free, merged
+# with the first ``limit`` whose lease ran out, found by decisions_leased. The two are
+# disjoint, so the first ``limit`` of the merge are those of the whole outbox. SQLite, which
+# would rather read decisions_due, is told which index to use (``{free}``, ``{leased}``).
+_CLAIMABLE = (
+    "WITH free AS (SELECT {row} FROM decisions{free} "
+    "WHERE status = 'scheduled' AND leased_until IS NULL AND send_at <= ? "
+    "ORDER BY send_at, id LIMIT ?{lock}), "
+    "expired AS (SELECT {row} FROM decisions{leased} "
+    "WHERE status = 'scheduled' AND leased_until IS NOT NULL AND leased_until <= ? "
+    "AND send_at <= ? ORDER BY send_at, id LIMIT ?{lock}) "
+    "SELECT {row} FROM free UNION ALL SELECT {row} FROM expired ORDER BY send_at, id LIMIT ?"
+)
 
 
 class _SqlTransaction:
@@ -100,8 +124,12 @@ class _SqlTransaction:
     ) -> bool:
         text = _json(record)
         if event_id is not None:
+            # events_by_id is partial (WHERE event_id <> ''), and a database uses a partial
+            # index only for a query that repeats its condition: without it, this read every
+            # event stored. An empty id, which an Event never has, is looked up as before.
+            indexed = " AND event_id <> ''" if event_id else ""
             stored = self.run(
-                "SELECT record FROM events WHERE event_id = ?", (event_id,)
+                f"SELECT record FROM events WHERE event_id = ?{indexed}", (event_id,)
             ).fetchone()
             if stored is not None:
                 if json.loads(stored[0]) != record:
@@ -167,11 +195,16 @@ class _SqlTransaction:
         return [_row(found) for found in self.run(sql, params).fetchall()]
 
     def claim(self, now: int, limit: int, lease_until: int) -> list[Row]:
-        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgres" else ""
+        if self.dialect == "postgres":
+            hints = {"lock": " FOR UPDATE SKIP LOCKED", "free": "", "leased": ""}
+        else:
+            hints = {
+                "lock": "",
+                "free": " INDEXED BY decisions_free",
+                "leased": " INDEXED BY decisions_leased",
+            }
         found = self.run(
-            f"SELECT {_ROW} FROM decisions WHERE status = 'scheduled' AND send_at <= ? "
-            f"AND (leased_until IS NULL OR leased_until <= ?) ORDER BY send_at, id LIMIT ?{lock}",
-            (now, now, limit),
+            _CLAIMABLE.format(row=_ROW, **hints), (now, limit, now, now, limit, limit)
         ).fetchall()
         claimed = []
         for values in found:
