@@ -18,10 +18,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _proc import measured  # beside this file: a script's folder is on sys.path
 
 HERE = Path(__file__).parent
 NOW = "2026-12-14T09:30:00Z"
@@ -50,18 +51,11 @@ def _child(kind: str, customers: Path, events: Path, engine: str) -> None:
 
 
 def _measure(command: list[str]) -> tuple[float, int, float]:
-    """Wall seconds, customers (when the child says) and peak memory in MB of a command."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    out = process.stdout.read() if process.stdout else ""
-    err = process.stderr.read() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{err}")
+    """Seconds (the child's own count when it gives one), customers (when the child says)
+    and peak memory in MB of a command, its worker processes included."""
+    wall, out, peak, _ = measured(command)
     told = json.loads(out.splitlines()[-1]) if out.strip().startswith("{") else {}
-    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
-    return told.get("seconds", wall), told.get("customers", 0), peak_mb
+    return told.get("seconds", wall), told.get("customers", 0), peak
 
 
 def _durable_available() -> bool:

@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from _proc import descendants, measured  # beside this file: a script's folder is on sys.path
+
 HERE = Path(__file__).parent
 NOW = "2026-12-14T09:30:00Z"
 
@@ -79,37 +81,9 @@ class _Sampler(threading.Thread):
 
 def _descendants(root: int) -> Iterator[tuple[int, str, int, float]]:
     """Each descendant of ``root``: pid, kind (jvm, python or other), resident MB, CPU s."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    wanted = {root}
-    changed = True
-    while changed:
-        changed = False
-        for pid, parent in parents.items():
-            if parent in wanted and pid not in wanted:
-                wanted.add(pid)
-                changed = True
-    tick = os.sysconf("SC_CLK_TCK")
-    for pid in wanted - {root}:
-        folder = Path("/proc") / str(pid)
-        try:
-            command = (folder / "cmdline").read_bytes().decode(errors="replace")
-            status = (folder / "status").read_text()
-            fields = (folder / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        rss = next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0
-        )
+    for pid, command, rss, cpu in descendants(root):
         kind = "jvm" if "java" in command else "python" if "pyspark" in command else "other"
-        # utime and stime, the 14th and 15th fields of stat (the 12th and 13th after comm)
-        yield pid, kind, rss // 1024, (int(fields[11]) + int(fields[12])) / tick
+        yield pid, kind, rss, cpu
 
 
 def _drop(batches: Any) -> Any:
@@ -202,15 +176,8 @@ def _cli(customers: Path, events: Path, output: Path, workers: int) -> tuple[flo
         "--output",
         str(output),
     ]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(
-            f"failed: {' '.join(command)}\n{process.stderr.read() if process.stderr else ''}"
-        )
-    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    seconds, _, peak, cpu = measured(command)
+    return seconds, peak, cpu
 
 
 def main() -> None:

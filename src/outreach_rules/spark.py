@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import attrs
 
 from outreach_rules._optional import require
+from outreach_rules._parts import CSV_COLUMNS
 from outreach_rules._reading import (
     Errors,
     Group,
@@ -70,16 +71,8 @@ if TYPE_CHECKING:
 __all__ = ["DECISION_SCHEMA", "REJECT_SCHEMA", "plan_dataframe"]
 
 _TRACE_FIELDS = ("rule", "effect", "from", "to", "why")
-_DECISION_TEXT = (
-    "id",
-    "customer",
-    "intent",
-    "ref",
-    "status",
-    "send_at",
-    "local_send_at",
-    "channel",
-)
+# The output contract's columns before the trace, as the command line writes them in CSV.
+_DECISION_TEXT = CSV_COLUMNS[: CSV_COLUMNS.index("trace")]
 _REJECT_FIELDS = (
     ("source", T.StringType()),
     ("row", T.LongType()),

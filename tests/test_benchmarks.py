@@ -1,0 +1,48 @@
+"""The benchmark command runs end to end on a small workload and says what it measured.
+
+Only that it runs and reports: timings are never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_run_reports_every_measurement_and_the_same_bytes_from_both_worker_counts(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "run.py"),
+            "--customers",
+            "300",
+            "--workdir",
+            str(tmp_path),
+            "--skip",
+            "durable",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    lines = done.stdout.splitlines()
+    assert re.match(r"300 customers, [\d,]+ events; \d+ cores, Python 3\.", lines[0])
+    rows = {line[:22].strip(): line[22:].split() for line in lines[2:-1]}
+    assert set(rows) == {"parse (ceiling)", "api native", "cli --workers 1", "cli --workers 2"}
+    for seconds, rate, peak in rows.values():
+        assert float(seconds) >= 0
+        assert int(rate.replace(",", "")) > 0
+        assert int(peak) > 0
+    # Two workers run beside their parent: the tree's memory is more than one process's.
+    assert int(rows["cli --workers 2"][2]) > int(rows["cli --workers 1"][2])
+    assert lines[-1] == "cli output with 1 and 2 workers: the same bytes"
