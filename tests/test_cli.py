@@ -209,6 +209,25 @@ BAD_LINES = [
     ("events", NO_KIND, "kind='': must be a non-empty string", 2),
     ("customers", customer("c4", channels={"emial": True}), "(did you mean 'email'?)", 4),
     ("events", [1, 2], "must be a JSON object", 2),
+    # The standard library would keep the last "kind" and drop the first without a word.
+    (
+        "events",
+        (
+            '{"id": "e9", "customer": "c1", "kind": "order_placed", "kind": "order_delivered",'
+            ' "at": "2026-12-10T14:00:00Z"}'
+        ),
+        "kind: is given twice in one object",
+        2,
+    ),
+    (
+        "customers",
+        (
+            '{"id": "c4", "timezone": "UTC", "country": "GB", "since": "2024-01-01T00:00:00Z",'
+            ' "attributes": {"tier": "high", "tier": "low"}}'
+        ),
+        "tier: is given twice in one object",
+        4,
+    ),
 ]
 
 

@@ -570,6 +570,61 @@ def test_json_syntax_names_the_line(tmp_path: Path) -> None:
     assert_refused(path, line=3, says=["is not valid JSON"])
 
 
+def test_a_key_given_twice_in_json_is_refused_not_overwritten(tmp_path: Path) -> None:
+    text = '{"name": "shop", "name": "other", "intents": {}}'
+    path = write(tmp_path, "policy.json", text)
+    assert_refused(path, line=None, says=["name: is given twice in one object"])
+
+
+def test_a_key_given_twice_in_yaml_names_both_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "policy.yaml",
+        YAML_HEAD
+        + textwrap.dedent(
+            """
+        triggers:
+          - id: ask
+            intent: review_request
+            on: order_delivered
+            delay: 3 days
+            delay: 5 days  # <-
+        """
+        ),
+    )
+    line = marked_line(path)
+    assert_refused(
+        path,
+        line=line,
+        says=[f"triggers[0].delay: is given twice in one mapping (first at line {line - 1})"],
+    )
+
+
+def test_equal_keys_in_different_mappings_are_not_twice(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "policy.yaml",
+        YAML_HEAD
+        + textwrap.dedent(
+            """
+        triggers:
+          - id: ask
+            intent: review_request
+            on: order_delivered
+          - id: ask-again
+            intent: review_request
+            on: order_placed
+        """
+        ),
+    )
+    assert [t.id for t in Policy.from_file(path).triggers] == ["ask", "ask-again"]
+
+
+def test_a_key_given_twice_in_toml_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "policy.toml", 'name = "shop"\nname = "other"  # <-\n')
+    assert_refused(path, line=marked_line(path), says=["is not valid TOML"])
+
+
 def test_yaml_reads_on_and_clock_times_as_text(tmp_path: Path) -> None:
     # YAML 1.1 reads a bare `on` as true, `10:00` as 600 (base 60) and an ISO instant as
     # a datetime: none of that may reach the policy.

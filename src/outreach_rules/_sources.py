@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import yaml
 
+from outreach_rules._strict_json import DuplicateKey, loads
 from outreach_rules.errors import PolicyError
 
 __all__ = ["Source", "read"]
@@ -174,26 +175,41 @@ def _yaml(text: str, name: str) -> tuple[Any, Source]:
         ) from None
     lines: dict[str, int] = {}
     if node is not None:
-        _yaml_lines(node, "", lines)
+        _yaml_lines(node, "", lines, name)
     return data, Source(name, lines)
 
 
-def _yaml_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+def _yaml_lines(node: yaml.Node, path: str, lines: dict[str, int], name: str) -> None:
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key, value in node.value:
             child = f"{path}.{key.value}" if path else str(key.value)
-            lines.setdefault(child, key.start_mark.line + 1)
-            _yaml_lines(value, child, lines)
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise PolicyError(
+                    f"is given twice in one mapping (first at line {seen[key.value]})",
+                    field=child,
+                    file=name,
+                    line=line,
+                    hint="give each key once",
+                )
+            seen[key.value] = line
+            lines.setdefault(child, line)
+            _yaml_lines(value, child, lines, name)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = f"{path}[{index}]"
             lines.setdefault(child, item.start_mark.line + 1)
-            _yaml_lines(item, child, lines)
+            _yaml_lines(item, child, lines, name)
 
 
 def _json(text: str, name: str) -> tuple[Any, Source]:
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as error:
         raise PolicyError(f"is not valid JSON: {error.msg}", file=name, line=error.lineno) from None
+    except DuplicateKey as twice:
+        raise PolicyError(
+            "is given twice in one object", field=twice.key, file=name, hint="give each key once"
+        ) from None
     return data, Source(name)

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from outreach_rules._frozen import thaw
+from outreach_rules._strict_json import DuplicateKey, loads
 from outreach_rules.errors import InputError, OutreachRulesError
 from outreach_rules.model import Customer, Event
 
@@ -46,13 +47,21 @@ class Line:
     def record(self) -> dict[str, Any]:
         """The line's JSON object; a malformed line raises :class:`InputError` saying where."""
         try:
-            value = json.loads(self.text)
+            value = loads(self.text)
         except json.JSONDecodeError as error:
             raise InputError(
                 f"is not valid JSON ({error.msg} at column {error.colno})",
                 field="line",
                 file=self.file,
                 line=self.number,
+            ) from None
+        except DuplicateKey as twice:
+            raise InputError(
+                "is given twice in one object",
+                field=twice.key,
+                file=self.file,
+                line=self.number,
+                hint="give each field once",
             ) from None
         if not isinstance(value, dict):
             raise InputError(

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
+from outreach_rules import _strict_json as strict_json
 from outreach_rules._optional import require
 from outreach_rules._parts import CSV_COLUMNS
 from outreach_rules._reading import (
@@ -407,13 +408,20 @@ def _builder(build: Any, decode: tuple[str, ...]) -> Any:
             value = record.get(name)
             if isinstance(value, str):
                 try:
-                    record[name] = json.loads(value)
+                    record[name] = strict_json.loads(value)
                 except json.JSONDecodeError as error:
                     raise InputError(
                         f"is not valid JSON ({error.msg} at column {error.colno})",
                         field=name,
                         value=value,
                         hint="a string column for an object field holds the object as JSON",
+                    ) from None
+                except strict_json.DuplicateKey as twice:
+                    raise InputError(
+                        "is given twice in one object",
+                        field=f"{name}.{twice.key}",
+                        value=value,
+                        hint="give each field once",
                     ) from None
         return build(record)
 
