@@ -288,6 +288,27 @@ def test_the_same_event_twice_counts_once_but_different_content_names_both_lines
     assert "events.jsonl:1" in done.stderr
 
 
+def test_ids_are_compared_within_a_history_not_across_customers(tmp_path):
+    # As docs/cli.md says: each customer's plan uses only their own events; a broadcast
+    # belongs to every history, so its id is compared with every customer's events.
+    customers = write(tmp_path / "customers.jsonl", [customer("c1"), customer("c2")])
+    mine = event("e1", "c1", "concern_raised", "2026-12-13T10:00:00Z", "q1")
+    theirs = event("e1", "c2", "concern_raised", "2026-12-13T10:00:00Z", "q2")
+    events = write(tmp_path / "events.jsonl", [mine, theirs])
+    done = run(*plan_args(customers, events))
+    assert done.returncode == 0, done.stderr
+    replies = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["customer"], r["ref"]) for r in replies if r["intent"] == "concern_reply"] == [
+        ("c1", "q1"),
+        ("c2", "q2"),
+    ]
+    broadcast = {k: v for k, v in theirs.items() if k != "customer"}
+    events = write(tmp_path / "events.jsonl", [broadcast, mine])
+    done = run(*plan_args(customers, events))
+    assert done.returncode == 2
+    assert "id='e1': is used by two different events" in done.stderr
+
+
 def test_a_customer_given_twice_is_refused(tmp_path):
     customers = write(tmp_path / "customers.jsonl", [customer("c1"), customer("c1")])
     events = write(tmp_path / "events.jsonl", [])
