@@ -50,6 +50,7 @@ PUBLIC_API = [
     "Policy",
     "PolicyError",
     "RequiresConsent",
+    "Sent",
     "Severity",
     "Status",
     "Tenure",

@@ -808,7 +808,27 @@ def test_p14_an_outage_over_before_it_was_told_is_not_told(playbook):
     result = plan(playbook, customer(), [down, back], now="2026-06-02T23:00:00Z")
 
     assert result.decision("outage_notice", "out1") is None
-    assert local(the(result, "restored_notice", "out1")) == "2026-06-03 09:00"
+    # Nor is "it is back" sent to someone who never heard it was down.
+    assert result.decision("restored_notice", "out1") is None
+
+
+def test_p14_only_the_outage_they_were_told_of_is_followed_up(playbook):
+    told = Contact(intent="outage_notice", channel="email", at="2026-06-02T09:30:00Z", ref="out1")
+    events = [
+        Event(kind=kind, at=at, ref=ref, data={"channel": "web"})
+        for kind, at, ref in [
+            ("channel_down", "2026-06-02T09:00:00Z", "out1"),
+            ("channel_restored", "2026-06-02T11:00:00Z", "out1"),
+            ("channel_down", "2026-06-02T22:00:00Z", "out2"),
+            ("channel_restored", "2026-06-02T23:00:00Z", "out2"),
+        ]
+    ]
+    result = plan(playbook, customer(), [*events, told], now="2026-06-02T23:00:00Z")
+
+    back = the(result, "restored_notice", "out1")
+    assert local(back) == "2026-06-03 09:00"
+    assert "who heard of an outage" in back.trace[0].why
+    assert result.decision("restored_notice", "out2") is None
 
 
 # --- P15 many ways in, the right way out ------------------------------------------------------

@@ -37,7 +37,7 @@ from outreach_rules.model import (
 )
 from outreach_rules.planner import decision_id, plan
 from outreach_rules.policy import Policy
-from outreach_rules.rules.conditions import AnyOf, Count, InWindow, Match, Tenure
+from outreach_rules.rules.conditions import AnyOf, Count, InWindow, Match, Sent, Tenure
 from outreach_rules.rules.guards import (
     AfterEvent,
     AllowedHours,
@@ -96,6 +96,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "RequiresConsent",
+    "Sent",
     "Severity",
     "Status",
     "Tenure",

@@ -17,7 +17,15 @@ from typing import Any, NoReturn
 
 from outreach_rules.errors import OutreachRulesError, PolicyError
 from outreach_rules.model import Category, Channel, Intent, vocabulary
-from outreach_rules.rules.conditions import AnyOf, Condition, Count, InWindow, Match, Tenure
+from outreach_rules.rules.conditions import (
+    AnyOf,
+    Condition,
+    Count,
+    InWindow,
+    Match,
+    Sent,
+    Tenure,
+)
 from outreach_rules.rules.guards import (
     AfterEvent,
     AllowedHours,
@@ -203,14 +211,14 @@ class Reader:
         return tuple(self.condition(item, f"{where}[{index}]") for index, item in enumerate(value))
 
     def condition(self, data: Any, path: str) -> Condition:
-        kinds = ("field", "tenure", "count", "in_window", "any")
+        kinds = ("field", "tenure", "count", "sent", "in_window", "any")
         if not isinstance(data, Mapping):
             self.fail(path, f"must be a table, not {_kind(data)}", value=data)
         given = [kind for kind in kinds if kind in data]
         if len(given) != 1:
             self.fail(
                 path,
-                "must have exactly one of field, tenure, count, in_window, any",
+                "must have exactly one of field, tenure, count, sent, in_window, any",
                 hint="such as { field = 'data.gift', op = 'eq', value = true }",
             )
         kind = given[0]
@@ -244,6 +252,9 @@ class Reader:
                 at_least=self.integer(body, "at_least", inner, None),
                 at_most=self.integer(body, "at_most", inner, None),
             )
+        if kind == "sent":
+            self.table(body, inner, ("intent",), required=("intent",))
+            return Sent(intent=self.text(body, "intent", inner))
         self.table(body, inner, ("start", "end"), required=("start", "end"))
         return InWindow(
             start=self.month_day(body, "start", inner), end=self.month_day(body, "end", inner)
@@ -657,6 +668,8 @@ def _condition_data(condition: Condition) -> dict[str, Any]:
             if getattr(condition, key) is not None:
                 counted[key] = getattr(condition, key)
         return {"count": counted}
+    if isinstance(condition, Sent):
+        return {"sent": {"intent": condition.intent}}
     if isinstance(condition, InWindow):
         return {"in_window": {"start": _md(condition.start), "end": _md(condition.end)}}
     if isinstance(condition, AnyOf):

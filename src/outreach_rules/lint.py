@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from outreach_rules.model import Category, Channel, Intent
-from outreach_rules.rules.conditions import AnyOf, Condition, Count, Tenure
+from outreach_rules.rules.conditions import AnyOf, Condition, Count, Sent, Tenure
 from outreach_rules.rules.guards import (
     AfterEvent,
     AnnualBlackout,
@@ -26,7 +26,7 @@ from outreach_rules.rules.guards import (
     NotWithinAfter,
     WhileOpen,
 )
-from outreach_rules.rules.triggers import CUSTOMER
+from outreach_rules.rules.triggers import CUSTOMER, Trigger
 from outreach_rules.timeline.instants import Duration
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ def lint(policy: Policy) -> tuple[Finding, ...]:
     """Every finding for ``policy``, errors first, then by subject."""
     found = [
         *_unknown_kinds(policy),
+        *_unknown_sent_intents(policy),
         *_lapses_before_delay(policy),
         *_closed_guards(policy),
         *_caps_that_never_bind(policy),
@@ -94,8 +95,38 @@ def _condition_kinds(conditions: tuple[Condition, ...]) -> Iterator[str]:
     for condition in conditions:
         if isinstance(condition, Count):
             yield condition.kind
+        elif isinstance(condition, Sent):
+            yield "contact_sent"
         elif isinstance(condition, AnyOf):
             yield from _condition_kinds(condition.conditions)
+
+
+def _sent_intents(conditions: tuple[Condition, ...]) -> Iterator[str]:
+    for condition in conditions:
+        if isinstance(condition, Sent):
+            yield condition.intent
+        elif isinstance(condition, AnyOf):
+            yield from _sent_intents(condition.conditions)
+
+
+def _unknown_sent_intents(policy: Policy) -> Iterator[Finding]:
+    # A contact of an intent the policy does not plan may come from another system, so
+    # this is a warning; most often it is a misspelt intent, and the condition never holds.
+    declared = [intent.name for intent in policy.intents]
+    rules: list[Trigger | GuardRule] = [*policy.triggers, *policy.guards]
+    for rule in rules:
+        for name in _sent_intents(rule.when):
+            if name in declared:
+                continue
+            close = difflib.get_close_matches(name, declared, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "declare it, or check its spelling"
+            yield Finding(
+                severity=Severity.WARNING,
+                code="unknown-sent-intent",
+                subject=rule.id,
+                message=f"looks for contacts of intent {name!r}, which the policy does not declare",
+                hint=hint,
+            )
 
 
 def _unknown_kinds(policy: Policy) -> Iterator[Finding]:

@@ -125,7 +125,7 @@ def test_your_policy_against_the_playbooks_scenarios(tmp_path, capsys):
     )
     assert main(["test", str(policy), "default"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("policy 'late-riser' version 1:")
+    assert out.startswith("policy 'late-riser' version 2:")
     assert "FAIL  P3: an order placed in gift season is asked about after Christmas" in out
     assert "PASS  P8: after a mistake on Friday evening" in out
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from outreach_rules.model import Customer, Event
     from outreach_rules.rules.history import History
 
-__all__ = ["AnyOf", "Condition", "Context", "Count", "InWindow", "Match", "Tenure"]
+__all__ = ["AnyOf", "Condition", "Context", "Count", "InWindow", "Match", "Sent", "Tenure"]
 
 
 @attrs.frozen
@@ -189,6 +189,31 @@ class Count:
         if needed == 0:
             return history.since
         return times[needed - 1] if len(times) >= needed else None
+
+
+def _intent_name(_: Any, __: attrs.Attribute[str], intent: str) -> None:
+    if not isinstance(intent, str) or not intent:
+        raise PolicyError("must be a non-empty intent name", field="sent.intent", value=intent)
+
+
+@attrs.frozen(kw_only=True)
+class Sent:
+    """Whether the customer was sent a contact of ``intent`` about the anchor's ref.
+
+    A ``contact_sent`` event at any time in the history counts (the host may record it
+    late). An anchor without a ref cannot be told apart from others of its kind, so for
+    it any contact of ``intent`` counts: give such events refs.
+    """
+
+    intent: str = attrs.field(validator=_intent_name)
+
+    def holds(self, context: Context, /) -> bool:
+        anchor = context.anchor
+        ref = None if anchor is None else anchor.ref
+        return any(
+            contact.intent == self.intent and (ref is None or contact.ref == ref)
+            for contact in context.history.contacts
+        )
 
 
 def _month_day(value: Iterable[int]) -> tuple[int, int]:

@@ -36,7 +36,15 @@ from hypothesis.errors import InvalidArgument
 
 from outreach_rules.model import Category, Channel, Customer, Event, Intent
 from outreach_rules.policy import EVENT_KINDS, Policy
-from outreach_rules.rules.conditions import AnyOf, Condition, Count, InWindow, Match, Tenure
+from outreach_rules.rules.conditions import (
+    AnyOf,
+    Condition,
+    Count,
+    InWindow,
+    Match,
+    Sent,
+    Tenure,
+)
 from outreach_rules.rules.guards import (
     AfterEvent,
     AllowedHours,
@@ -398,6 +406,9 @@ def _conditions(lasting: bool, kinds: tuple[str, ...] | None) -> st.SearchStrate
     ]
     if not lasting:
         leaves.append(st.builds(InWindow, start=_MONTH_DAYS, end=_MONTH_DAYS))
+        # The engine strategies' intents too, so that some contacts of their histories match.
+        sent = st.sampled_from(_ENGINE_INTENTS) | _INTENT_NAMES
+        leaves.append(st.builds(Sent, intent=sent))
     return st.recursive(
         st.one_of(leaves),
         lambda children: st.builds(AnyOf, conditions=st.lists(children, min_size=1, max_size=3)),
