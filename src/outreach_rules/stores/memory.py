@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -31,6 +34,12 @@ class MemoryStore:
         self.events: dict[str | None, list[dict[str, Any]]] = {None: []}
         self.ids: dict[str, dict[str, Any]] = {}
         self.decisions: dict[str, Row] = {}
+        # Indexes, so that a post or a claim costs the same with ten customers or a
+        # million: each customer's open decisions, and the outbox in two sorted lists, the
+        # decisions no one holds by send time and those under a lease by its end.
+        self.open_ids: dict[str, set[str]] = {}
+        self.free: list[tuple[int, str]] = []
+        self.held: list[tuple[int, int, str]] = []
 
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:
@@ -51,6 +60,58 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to let go of."""
 
+    def put(self, row: Row) -> None:
+        """Keep ``row`` in place of its earlier version, and the indexes with it."""
+        old = self.decisions.get(row.id)
+        if old is not None:
+            _unindex(self, old)
+        self.decisions[row.id] = row
+        if row.status in OPEN:
+            self.open_ids.setdefault(row.customer, set()).add(row.id)
+        place = _place(self, row)
+        if place is not None:
+            bisect.insort(*place)
+
+    def scheduled(self, now: int, *, claimable: bool = False) -> Iterator[Row]:
+        """The scheduled rows due at ``now`` in send order (then id); with ``claimable``,
+        only those no one holds or whose lease has run out."""
+        # Held by the end of their lease: for a claim, only the prefix that has run out.
+        leased = (
+            itertools.takewhile(lambda key: key[0] <= now, self.held) if claimable else self.held
+        )
+        ran_out = sorted((send_at, i) for _, send_at, i in leased if send_at <= now)
+        free = itertools.takewhile(lambda key: key[0] <= now, self.free)
+        for _, decision_id in heapq.merge(free, ran_out):
+            yield self.decisions[decision_id]
+
+
+def _place(store: MemoryStore, row: Row) -> tuple[list[Any], tuple[Any, ...]] | None:
+    """The outbox list that holds ``row``, and its key there; None when it is not in one."""
+    if row.status != "scheduled" or row.send_at is None:
+        return None
+    if row.leased_until is None:
+        return store.free, (row.send_at, row.id)
+    return store.held, (row.leased_until, row.send_at, row.id)
+
+
+def _send_key(row: Row) -> tuple[int, str]:
+    assert row.send_at is not None
+    return (row.send_at, row.id)
+
+
+def _unindex(store: MemoryStore, row: Row) -> None:
+    owned = store.open_ids.get(row.customer)
+    if owned is not None:
+        owned.discard(row.id)
+        if not owned:
+            del store.open_ids[row.customer]
+    place = _place(store, row)
+    if place is not None:
+        keys, key = place
+        at = bisect.bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key:
+            del keys[at]
+
 
 class _Transaction:
     def __init__(self, store: MemoryStore) -> None:
@@ -68,7 +129,8 @@ class _Transaction:
         for owner, event in self._events:
             store.events.setdefault(owner, []).append(event)
         store.ids.update(self._ids)
-        store.decisions.update(self._rows)
+        for row in self._rows.values():
+            store.put(row)
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         found = self._customers.get(customer_id) or self.store.customers.get(customer_id)
@@ -81,7 +143,13 @@ class _Transaction:
 
     def customer_ids(self) -> list[str]:
         known = {*self.store.customers, *self._customers}
-        known.update(row.customer for row in self.store.decisions.values() if row.status in OPEN)
+        # A customer whose open decisions are all staged is known by their staged rows.
+        known.update(
+            customer
+            for customer, ids in self.store.open_ids.items()
+            if any(i not in self._rows for i in ids)
+        )
+        known.update(row.customer for row in self._rows.values() if row.status in OPEN)
         return sorted(known)
 
     def add_event(
@@ -113,8 +181,10 @@ class _Transaction:
         ]
 
     def rows(self, customer_id: str) -> dict[str, Row]:
-        merged = {**self.store.decisions, **self._rows}
-        return {i: r for i, r in merged.items() if r.customer == customer_id and r.status in OPEN}
+        ids = {*self.store.open_ids.get(customer_id, ())}
+        ids.update(i for i, r in self._rows.items() if r.customer == customer_id)
+        found = {i: self.row(i) for i in sorted(ids)}
+        return {i: r for i, r in found.items() if r is not None and r.status in OPEN}
 
     def row(self, decision_id: str) -> Row | None:
         return self._rows.get(decision_id) or self.store.decisions.get(decision_id)
@@ -124,24 +194,32 @@ class _Transaction:
             self._rows[row.id] = row
 
     def due(self, now: int, limit: int | None) -> list[Row]:
-        merged = {**self.store.decisions, **self._rows}
-        found = sorted(
-            (
-                r
-                for r in merged.values()
-                if r.status == "scheduled" and r.send_at is not None and r.send_at <= now
-            ),
-            key=lambda r: (r.send_at, r.id),
-        )
-        return found if limit is None else found[:limit]
+        return list(itertools.islice(self._due(now, claimable=False), limit))
 
     def claim(self, now: int, limit: int, lease_until: int) -> list[Row]:
-        free = [r for r in self.due(now, None) if r.leased_until is None or r.leased_until <= now][
-            :limit
+        claimed = [
+            _leased(row, lease_until) for row in itertools.islice(self._due(now, True), limit)
         ]
-        claimed = [_leased(row, lease_until) for row in free]
         self.put_rows(claimed)
         return claimed
+
+    def _due(self, now: int, claimable: bool) -> Iterator[Row]:
+        """The scheduled rows due at ``now`` in send order, staged versions in place of
+        stored ones; with ``claimable``, only those no one holds."""
+
+        def wanted(row: Row) -> bool:
+            if row.status != "scheduled" or row.send_at is None or row.send_at > now:
+                return False
+            return not claimable or row.leased_until is None or row.leased_until <= now
+
+        staged = sorted((_send_key(r), r) for r in self._rows.values() if wanted(r))
+        stored = (
+            (_send_key(r), r)
+            for r in self.store.scheduled(now, claimable=claimable)
+            if r.id not in self._rows
+        )
+        for _, row in heapq.merge(staged, stored, key=lambda item: item[0]):
+            yield row
 
 
 def _leased(row: Row, until: int) -> Row:
