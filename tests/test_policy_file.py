@@ -576,21 +576,22 @@ def test_a_key_given_twice_in_json_is_refused_not_overwritten(tmp_path: Path) ->
     assert_refused(path, line=None, says=["name: is given twice in one object"])
 
 
+def yaml_policy(folder: Path, triggers: str) -> Path:
+    """A policy file of ``YAML_HEAD`` and ``triggers``, written as YAML_MISTAKES are."""
+    return write(folder, "policy.yaml", YAML_HEAD + textwrap.dedent(triggers))
+
+
 def test_a_key_given_twice_in_yaml_names_both_lines(tmp_path: Path) -> None:
-    path = write(
+    path = yaml_policy(
         tmp_path,
-        "policy.yaml",
-        YAML_HEAD
-        + textwrap.dedent(
-            """
+        """
         triggers:
           - id: ask
             intent: review_request
             on: order_delivered
             delay: 3 days
             delay: 5 days  # <-
-        """
-        ),
+        """,
     )
     line = marked_line(path)
     assert_refused(
@@ -601,12 +602,9 @@ def test_a_key_given_twice_in_yaml_names_both_lines(tmp_path: Path) -> None:
 
 
 def test_equal_keys_in_different_mappings_are_not_twice(tmp_path: Path) -> None:
-    path = write(
+    path = yaml_policy(
         tmp_path,
-        "policy.yaml",
-        YAML_HEAD
-        + textwrap.dedent(
-            """
+        """
         triggers:
           - id: ask
             intent: review_request
@@ -614,8 +612,7 @@ def test_equal_keys_in_different_mappings_are_not_twice(tmp_path: Path) -> None:
           - id: ask-again
             intent: review_request
             on: order_placed
-        """
-        ),
+        """,
     )
     assert [t.id for t in Policy.from_file(path).triggers] == ["ask", "ask-again"]
 
