@@ -46,3 +46,18 @@ def test_run_reports_every_measurement_and_the_same_bytes_from_both_worker_count
     # Two workers run beside their parent: the tree's memory is more than one process's.
     assert int(rows["cli --workers 2"][2]) > int(rows["cli --workers 1"][2])
     assert lines[-1] == "cli output with 1 and 2 workers: the same bytes"
+
+
+def test_simulate_bench_reports_its_rate_and_what_was_sent() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "simulate_bench.py"), "--customers", "40"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    head, rate, sent = done.stdout.splitlines()
+    assert re.fullmatch(r"simulate, 40 customers, [\d,]+ events", head)
+    assert re.fullmatch(r"  [\d.]+ s, [\d,]+ customers/s", rate)
+    assert re.fullmatch(r"  [\d,]+ contacts sent, peak \d+ MB", sent)
+    assert int(sent.split()[0].replace(",", "")) > 0
