@@ -91,22 +91,21 @@ def _kind_finding(
     )
 
 
-def _condition_kinds(conditions: tuple[Condition, ...]) -> Iterator[str]:
+def _leaves(conditions: tuple[Condition, ...]) -> Iterator[Condition]:
+    """The conditions, with those inside any-of combinations in their place."""
     for condition in conditions:
+        if isinstance(condition, AnyOf):
+            yield from _leaves(condition.conditions)
+        else:
+            yield condition
+
+
+def _condition_kinds(conditions: tuple[Condition, ...]) -> Iterator[str]:
+    for condition in _leaves(conditions):
         if isinstance(condition, Count):
             yield condition.kind
         elif isinstance(condition, Sent):
             yield "contact_sent"
-        elif isinstance(condition, AnyOf):
-            yield from _condition_kinds(condition.conditions)
-
-
-def _sent_intents(conditions: tuple[Condition, ...]) -> Iterator[str]:
-    for condition in conditions:
-        if isinstance(condition, Sent):
-            yield condition.intent
-        elif isinstance(condition, AnyOf):
-            yield from _sent_intents(condition.conditions)
 
 
 def _unknown_sent_intents(policy: Policy) -> Iterator[Finding]:
@@ -115,7 +114,8 @@ def _unknown_sent_intents(policy: Policy) -> Iterator[Finding]:
     declared = [intent.name for intent in policy.intents]
     rules: list[Trigger | GuardRule] = [*policy.triggers, *policy.guards]
     for rule in rules:
-        for name in _sent_intents(rule.when):
+        sent = [c.intent for c in _leaves(rule.when) if isinstance(c, Sent)]
+        for name in sent:
             if name in declared:
                 continue
             close = difflib.get_close_matches(name, declared, n=1)

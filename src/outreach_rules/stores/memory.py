@@ -90,8 +90,8 @@ def _place(store: MemoryStore, row: Row) -> tuple[list[Any], tuple[Any, ...]] | 
     if row.status != "scheduled" or row.send_at is None:
         return None
     if row.leased_until is None:
-        return store.free, (row.send_at, row.id)
-    return store.held, (row.leased_until, row.send_at, row.id)
+        return store.free, _send_key(row)
+    return store.held, (row.leased_until, *_send_key(row))
 
 
 def _send_key(row: Row) -> tuple[int, str]:
