@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
-from _proc import measured  # beside this file: a script's folder is on sys.path
-
-HERE = Path(__file__).parent
-NOW = "2026-12-14T09:30:00Z"
+# Beside this file: a script's folder is on sys.path.
+from _common import (
+    NOW,
+    add_workload_arguments,
+    headline,
+    plan_command,
+    workload_arguments,
+    workload_files,
+)
+from _proc import measured
 
 
 def _child(kind: str, customers: Path, events: Path, engine: str) -> None:
@@ -70,48 +74,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--customers", type=int, default=100_000, help="how many customers (default: 100000)"
-    )
-    parser.add_argument(
-        "--workdir",
-        type=Path,
-        default=Path("/tmp/outreach-rules-bench"),
-        help="where the workload goes",
-    )
-    parser.add_argument("--seed", type=int, default=1, help="the workload's seed (default: 1)")
+    add_workload_arguments(parser, workdir_help="where the workload goes")
     parser.add_argument(
         "--skip", nargs="*", default=[], help="measurements to leave out: parse api durable cli"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--engine", default="native", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    folder = args.workdir / f"n{args.customers}-s{args.seed}"
-    customers, events = folder / "customers.jsonl", folder / "events.jsonl"
+    customers, events = workload_files(args, generate=not args.child)
     if args.child:
         _child(args.child, customers, events, args.engine)
         return
-    if not events.exists():
-        sys.path.insert(0, str(HERE))
-        from workload import write  # noqa: PLC0415 - the generator beside this file
-
-        write(folder, args.customers, seed=args.seed)
-    lines = sum(1 for _ in events.open("rb"))
-    print(
-        f"{args.customers:,} customers, {lines:,} events; "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(headline(args.customers, events))
     print(f"{'measurement':<22}{'seconds':>10}{'customers/s':>14}{'peak MB':>10}")
-    me = [
-        sys.executable,
-        __file__,
-        "--customers",
-        str(args.customers),
-        "--workdir",
-        str(args.workdir),
-        "--seed",
-        str(args.seed),
-    ]
+    me = [sys.executable, __file__, *workload_arguments(args)]
     rows: list[tuple[str, list[str]]] = []
     if "parse" not in args.skip:
         rows.append(("parse (ceiling)", [*me, "--child", "parse"]))
@@ -120,32 +96,21 @@ def main() -> None:
     if "durable" not in args.skip and _durable_available():
         rows.append(("api durable", [*me, "--child", "api", "--engine", "durable"]))
     if "cli" not in args.skip:
-        cli = [
-            sys.executable,
-            "-m",
-            "outreach_rules",
-            "plan",
-            "--customers",
-            str(customers),
-            "--events",
-            str(events),
-            "--now",
-            NOW,
-            "--quiet",
-        ]
         for workers in (1, 2):
-            output = folder / f"decisions-w{workers}.jsonl"
+            output = customers.parent / f"decisions-w{workers}.jsonl"
             rows.append(
                 (
                     f"cli --workers {workers}",
-                    [*cli, "--workers", str(workers), "--output", str(output)],
+                    plan_command(
+                        customers, events, "--workers", str(workers), "--output", str(output)
+                    ),
                 )
             )
     for name, command in rows:
         seconds, counted, peak = _measure(command)
         rate = (counted or args.customers) / seconds
         print(f"{name:<22}{seconds:>10.1f}{rate:>14,.0f}{peak:>10.0f}", flush=True)
-    outputs = [folder / f"decisions-w{w}.jsonl" for w in (1, 2)]
+    outputs = [customers.parent / f"decisions-w{w}.jsonl" for w in (1, 2)]
     if all(path.exists() for path in outputs):
         same = outputs[0].read_bytes() == outputs[1].read_bytes()
         print(f"cli output with 1 and 2 workers: {'the same bytes' if same else 'DIFFERENT'}")

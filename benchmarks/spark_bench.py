@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -34,11 +33,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _proc import descendants, measured  # beside this file: a script's folder is on sys.path
-
-HERE = Path(__file__).parent
-NOW = "2026-12-14T09:30:00Z"
-
+# Beside this file: a script's folder is on sys.path.
+from _common import (
+    NOW,
+    add_workload_arguments,
+    headline,
+    plan_command,
+    workload_arguments,
+    workload_files,
+)
+from _proc import descendants, measured
 
 # -- in a child process: one Spark measurement ---------------------------------------------
 
@@ -159,23 +163,7 @@ def _child(command: list[str]) -> dict[str, Any]:
 
 def _cli(customers: Path, events: Path, output: Path, workers: int) -> tuple[float, float, float]:
     """Wall seconds, peak MB and CPU seconds of the command line."""
-    command = [
-        sys.executable,
-        "-m",
-        "outreach_rules",
-        "plan",
-        "--customers",
-        str(customers),
-        "--events",
-        str(events),
-        "--now",
-        NOW,
-        "--quiet",
-        "--workers",
-        str(workers),
-        "--output",
-        str(output),
-    ]
+    command = plan_command(customers, events, "--workers", str(workers), "--output", str(output))
     seconds, _, peak, cpu = measured(command)
     return seconds, peak, cpu
 
@@ -184,16 +172,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--customers", type=int, default=100_000, help="how many customers (default: 100000)"
+    add_workload_arguments(
+        parser, workdir_help="where the workload goes (shared with benchmarks/run.py)"
     )
-    parser.add_argument(
-        "--workdir",
-        type=Path,
-        default=Path("/tmp/outreach-rules-bench"),
-        help="where the workload goes (shared with benchmarks/run.py)",
-    )
-    parser.add_argument("--seed", type=int, default=1, help="the workload's seed (default: 1)")
     parser.add_argument(
         "--memory",
         default="1g",
@@ -202,21 +183,11 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    folder = args.workdir / f"n{args.customers}-s{args.seed}"
-    customers, events = folder / "customers.jsonl", folder / "events.jsonl"
+    customers, events = workload_files(args, generate=not args.child)
     if args.child:
         _spark_child(args.child, customers, events, args.output, args.memory)
         return
-    if not events.exists():
-        sys.path.insert(0, str(HERE))
-        from workload import write  # noqa: PLC0415 - the generator beside this file
-
-        write(folder, args.customers, seed=args.seed)
-    lines = sum(1 for _ in events.open("rb"))
-    print(
-        f"{args.customers:,} customers, {lines:,} events; "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(headline(args.customers, events))
     head = ("measurement", "seconds", "customers/s", "CPU s", "peak MB")
     print(f"{head[0]:<31}{head[1]:>8}{head[2]:>12}{head[3]:>18}{head[4]:>22}")
     scratch = Path(tempfile.mkdtemp(prefix="outreach-rules-spark-bench-"))
@@ -231,8 +202,7 @@ def main() -> None:
             # With --workers 2 the planning runs in a forkserver's children, not counted here.
             spent = f"{cpu:.1f}" if workers == 1 else "-"
             print(f"{name:<31}{seconds:>8.1f}{rate:>12,.0f}{spent:>18}{peak:>22.0f}", flush=True)
-        me = [sys.executable, __file__, "--customers", str(args.customers)]
-        me += ["--workdir", str(args.workdir), "--seed", str(args.seed), "--memory", args.memory]
+        me = [sys.executable, __file__, *workload_arguments(args), "--memory", args.memory]
         rows = [
             ("spark plan_dataframe", "plan"),
             ("spark: to Python, no planner", "arrow"),
