@@ -7,7 +7,6 @@ the field, and exit code 2. ``check`` exits 1 when the policy has errors.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import shutil
@@ -19,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
-from outreach_rules._parts import CSV_COLUMNS, plan_files
+from outreach_rules._parts import plan_files, write_records
 from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, record_groups
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import OutreachRulesError
@@ -228,19 +227,7 @@ class _Batch:
         if form == "table":
             _table(plan_groups(self.policy, source, **options), out)
             return
-        records = (r for batch in record_groups(self.policy, source, **options) for r in batch)
-        if form == "jsonl":
-            dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-            for record in records:
-                out.write(dumps(record) + "\n")
-            return
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for record in records:
-            trace = json.dumps(record["trace"], ensure_ascii=False, separators=(",", ":"))
-            writer.writerow(
-                [*("" if record[c] is None else record[c] for c in CSV_COLUMNS[:-1]), trace]
-            )
+        write_records(record_groups(self.policy, source, **options), form, out, header=True)
 
 
 def _table(plans: Iterable[Plan], out: IO[str]) -> None:
