@@ -228,6 +228,25 @@ BAD_LINES = [
         "tier: is given twice in one object",
         4,
     ),
+    # An escaped half of a surrogate pair: no UTF-8 output could carry the customer's id.
+    (
+        "events",
+        (
+            '{"id": "e9", "customer": "c\\ud800", "kind": "order_placed",'
+            ' "at": "2026-12-10T14:00:00Z"}'
+        ),
+        "customer: holds a lone surrogate",
+        2,
+    ),
+    (
+        "customers",
+        (
+            '{"id": "c4", "timezone": "UTC", "country": "GB", "since": "2024-01-01T00:00:00Z",'
+            ' "attributes": {"na\\udc00me": "x"}}'
+        ),
+        "attributes.na\\udc00me: holds a lone surrogate",
+        4,
+    ),
 ]
 
 

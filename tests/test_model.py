@@ -154,6 +154,8 @@ BAD_INPUT: dict[str, Case] = {
     "customer.id None": (lambda: customer(id=None), InputError, "id", None),
     "customer.id empty": (lambda: customer(id=""), InputError, "id", ""),
     "customer.id blank": (lambda: customer(id="  "), InputError, "id", "  "),
+    # Half a surrogate pair is no character: no UTF-8 output, or decision id, could hold it.
+    "customer.id a lone surrogate": (lambda: customer(id="c\ud800"), InputError, "id", "c\ud800"),
     "customer.timezone misspelt": (
         lambda: customer(timezone="Europe/Londn"),
         TimeError,
@@ -275,6 +277,13 @@ BAD_INPUT: dict[str, Case] = {
         "order placed",
     ),
     "event.kind empty": (lambda: event(kind=""), InputError, "kind", ""),
+    "event.ref a lone surrogate": (lambda: event(ref="o\udfff"), InputError, "ref", "o\udfff"),
+    "contact.ref a lone surrogate": (
+        lambda: contact(ref="\udc00"),
+        InputError,
+        "ref",
+        "\udc00",
+    ),
     "event.kind a digit first": (lambda: event(kind="1st_order"), InputError, "kind", "1st_order"),
     "event.kind an int": (lambda: event(kind=3), InputError, "kind", 3),
     "event.ref empty": (lambda: event(ref=""), InputError, "ref", ""),

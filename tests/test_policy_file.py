@@ -617,6 +617,35 @@ def test_equal_keys_in_different_mappings_are_not_twice(tmp_path: Path) -> None:
     assert [t.id for t in Policy.from_file(path).triggers] == ["ask", "ask-again"]
 
 
+def test_a_lone_surrogate_in_json_is_refused_with_its_path(tmp_path: Path) -> None:
+    text = '{"name": "shop", "description": "caf\\ud800"}'
+    path = write(tmp_path, "policy.json", text)
+    assert_refused(path, line=None, says=["description: holds a lone surrogate"])
+
+
+def test_a_lone_surrogate_in_yaml_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = yaml_policy(
+        tmp_path,
+        """
+        triggers:
+          - id: ask
+            intent: review_request
+            on: order_delivered
+            description: "caf\\ud800"  # <-
+        """,
+    )
+    says = ["triggers[0].description: holds a lone surrogate", "both halves"]
+    assert_refused(path, line=marked_line(path), says=says)
+    # PyYAML also reads escapes in keys.
+    path = yaml_policy(tmp_path, '\n"trig\\udfffers": []  # <-\n')
+    assert_refused(path, line=marked_line(path), says=["trig\\udfffers: holds a lone"])
+
+
+def test_a_lone_surrogate_in_toml_is_not_valid_toml(tmp_path: Path) -> None:
+    path = write(tmp_path, "policy.toml", 'name = "caf\\ud800"  # <-\n')
+    assert_refused(path, line=marked_line(path), says=["is not valid TOML"])
+
+
 def test_a_key_given_twice_in_toml_is_refused_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "policy.toml", 'name = "shop"\nname = "other"  # <-\n')
     assert_refused(path, line=marked_line(path), says=["is not valid TOML"])

@@ -17,7 +17,13 @@ from typing import Any
 import attrs
 import yaml
 
-from outreach_rules._strict_json import DuplicateKey, loads
+from outreach_rules._strict_json import (
+    LoneSurrogate,
+    NotStrict,
+    has_surrogate,
+    loads,
+    printable,
+)
 from outreach_rules.errors import PolicyError
 
 __all__ = ["Source", "read"]
@@ -185,6 +191,7 @@ def _yaml_lines(node: yaml.Node, path: str, lines: dict[str, int], name: str) ->
         for key, value in node.value:
             child = f"{path}.{key.value}" if path else str(key.value)
             line = key.start_mark.line + 1
+            _refuse_surrogate(key, child, name)
             if key.value in seen:
                 raise PolicyError(
                     f"is given twice in one mapping (first at line {seen[key.value]})",
@@ -201,6 +208,20 @@ def _yaml_lines(node: yaml.Node, path: str, lines: dict[str, int], name: str) ->
             child = f"{path}[{index}]"
             lines.setdefault(child, item.start_mark.line + 1)
             _yaml_lines(item, child, lines, name)
+    else:
+        _refuse_surrogate(node, path, name)
+
+
+def _refuse_surrogate(node: yaml.Node, path: str, name: str) -> None:
+    # A double-quoted scalar can escape half a surrogate pair, which PyYAML lets through.
+    if isinstance(node.value, str) and has_surrogate(node.value):
+        raise PolicyError(
+            LoneSurrogate.problem,
+            field=printable(path) or "value",
+            file=name,
+            line=node.start_mark.line + 1,
+            hint=LoneSurrogate.hint,
+        )
 
 
 def _json(text: str, name: str) -> tuple[Any, Source]:
@@ -208,8 +229,6 @@ def _json(text: str, name: str) -> tuple[Any, Source]:
         data = loads(text)
     except json.JSONDecodeError as error:
         raise PolicyError(f"is not valid JSON: {error.msg}", file=name, line=error.lineno) from None
-    except DuplicateKey as twice:
-        raise PolicyError(
-            "is given twice in one object", field=twice.key, file=name, hint="give each key once"
-        ) from None
+    except NotStrict as error:
+        raise PolicyError(error.problem, field=error.key, file=name, hint=error.hint) from None
     return data, Source(name)

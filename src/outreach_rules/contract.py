@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from outreach_rules._frozen import thaw
-from outreach_rules._strict_json import DuplicateKey, loads
+from outreach_rules._strict_json import NotStrict, loads
 from outreach_rules.errors import InputError, OutreachRulesError
 from outreach_rules.model import Customer, Event
 
@@ -55,13 +55,9 @@ class Line:
                 file=self.file,
                 line=self.number,
             ) from None
-        except DuplicateKey as twice:
+        except NotStrict as error:
             raise InputError(
-                "is given twice in one object",
-                field=twice.key,
-                file=self.file,
-                line=self.number,
-                hint="give each field once",
+                error.problem, field=error.key, file=self.file, line=self.number, hint=error.hint
             ) from None
         if not isinstance(value, dict):
             raise InputError(

@@ -18,6 +18,7 @@ import attrs
 import pendulum
 
 from outreach_rules._frozen import FrozenMap, freeze
+from outreach_rules._strict_json import LoneSurrogate, has_surrogate
 from outreach_rules.errors import InputError, VocabularyError
 from outreach_rules.explain import (
     Record,
@@ -195,6 +196,10 @@ def _text(field: str, *, optional: bool = False, pattern: re.Pattern[str] | None
             return
         if not isinstance(value, str) or not value.strip():
             raise InputError("must be a non-empty string", field=field, value=value)
+        if has_surrogate(value):
+            raise InputError(
+                LoneSurrogate.problem, field=field, value=value, hint=LoneSurrogate.hint
+            )
         if pattern is not None and not pattern.fullmatch(value):
             raise InputError(f"must match {pattern.pattern}", field=field, value=value)
 

@@ -416,12 +416,9 @@ def _builder(build: Any, decode: tuple[str, ...]) -> Any:
                         value=value,
                         hint="a string column for an object field holds the object as JSON",
                     ) from None
-                except strict_json.DuplicateKey as twice:
+                except strict_json.NotStrict as error:
                     raise InputError(
-                        "is given twice in one object",
-                        field=f"{name}.{twice.key}",
-                        value=value,
-                        hint="give each field once",
+                        error.problem, field=f"{name}.{error.key}", value=value, hint=error.hint
                     ) from None
         return build(record)
 
