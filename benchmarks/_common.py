@@ -14,10 +14,15 @@ from workload import write  # beside this file: a script's folder is on sys.path
 NOW = "2026-12-14T09:30:00Z"
 
 
-def add_workload_arguments(parser: argparse.ArgumentParser, *, workdir_help: str) -> None:
+def add_workload_arguments(
+    parser: argparse.ArgumentParser, *, workdir_help: str, customers: int = 100_000
+) -> None:
     """``--customers``, ``--workdir`` and ``--seed``."""
     parser.add_argument(
-        "--customers", type=int, default=100_000, help="how many customers (default: 100000)"
+        "--customers",
+        type=int,
+        default=customers,
+        help=f"how many customers (default: {customers})",
     )
     parser.add_argument(
         "--workdir", type=Path, default=Path("/tmp/outreach-rules-bench"), help=workdir_help

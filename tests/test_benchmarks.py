@@ -61,3 +61,40 @@ def test_simulate_bench_reports_its_rate_and_what_was_sent() -> None:
     assert re.fullmatch(r"  [\d.]+ s, [\d,]+ customers/s", rate)
     assert re.fullmatch(r"  [\d,]+ contacts sent, peak \d+ MB", sent)
     assert int(sent.split()[0].replace(",", "")) > 0
+
+
+def test_stages_reports_each_stage_and_a_total_that_adds_up(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "stages.py"),
+            "--customers",
+            "300",
+            "--workdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    lines = done.stdout.splitlines()
+    assert re.match(r"300 customers, [\d,]+ events; \d+ cores, Python 3\.", lines[0])
+    assert re.fullmatch(r"[\d,]+ decisions, [\d,]+ bytes of JSON per customer", lines[1])
+    rows = {line[:26].strip(): line[26:].split() for line in lines[3:-1]}
+    assert list(rows) == [
+        "parse (ceiling)",
+        "strict parse",
+        "value objects",
+        "plan",
+        "records",
+        "write JSON (orjson)",
+        "write JSON (stdlib)",
+        "all but the ceiling",
+    ]
+    counted = ["strict parse", "value objects", "plan", "records", "write JSON (orjson)"]
+    micros = {name: float(row[0]) for name, row in rows.items()}
+    # Rounded to a tenth each, the stages add up to the total within their rounding.
+    assert abs(sum(micros[name] for name in counted) - micros["all but the ceiling"]) < 0.5
+    assert rows["all but the ceiling"][2] == "100%"
+    assert re.fullmatch(r"peak memory \d+ MB \(all of it held at once\)", lines[-1])
