@@ -15,27 +15,23 @@ import pytest
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
-def test_run_reports_every_measurement_and_the_same_bytes_from_both_worker_counts(
-    tmp_path: Path,
-) -> None:
+def printed(script: str, *arguments: str) -> list[str]:
+    """The lines a benchmark script prints, run as a user runs it; it must exit 0."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "run.py"),
-            "--customers",
-            "300",
-            "--workdir",
-            str(tmp_path),
-            "--skip",
-            "durable",
-        ],
+        [sys.executable, str(BENCHMARKS / script), *arguments],
         capture_output=True,
         text=True,
         check=True,
         timeout=300,
     )
-    lines = done.stdout.splitlines()
+    return done.stdout.splitlines()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_run_reports_every_measurement_and_the_same_bytes_from_both_worker_counts(
+    tmp_path: Path,
+) -> None:
+    lines = printed("run.py", "--customers", "300", "--workdir", str(tmp_path), "--skip", "durable")
     assert re.match(r"300 customers, [\d,]+ events; \d+ cores, Python 3\.", lines[0])
     rows = {line[:22].strip(): line[22:].split() for line in lines[2:-1]}
     assert set(rows) == {"parse (ceiling)", "api native", "cli --workers 1", "cli --workers 2"}
@@ -49,14 +45,7 @@ def test_run_reports_every_measurement_and_the_same_bytes_from_both_worker_count
 
 
 def test_simulate_bench_reports_its_rate_and_what_was_sent() -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "simulate_bench.py"), "--customers", "40"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    head, rate, sent = done.stdout.splitlines()
+    head, rate, sent = printed("simulate_bench.py", "--customers", "40")
     assert re.fullmatch(r"simulate, 40 customers, [\d,]+ events", head)
     assert re.fullmatch(r"  [\d.]+ s, [\d,]+ customers/s", rate)
     assert re.fullmatch(r"  [\d,]+ contacts sent, peak \d+ MB", sent)
@@ -64,21 +53,7 @@ def test_simulate_bench_reports_its_rate_and_what_was_sent() -> None:
 
 
 def test_stages_reports_each_stage_and_a_total_that_adds_up(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "stages.py"),
-            "--customers",
-            "300",
-            "--workdir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    lines = done.stdout.splitlines()
+    lines = printed("stages.py", "--customers", "300", "--workdir", str(tmp_path))
     assert re.match(r"300 customers, [\d,]+ events; \d+ cores, Python 3\.", lines[0])
     assert re.fullmatch(r"[\d,]+ decisions, [\d,]+ bytes of JSON per customer", lines[1])
     rows = {line[:26].strip(): line[26:].split() for line in lines[3:-1]}
