@@ -429,6 +429,29 @@ def test_bad_input_is_refused_with_a_message_naming_field_and_value(
     assert f"{field}={value!r}" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: event(data={"note": "a\ud800"}), "data.note"),
+        (lambda: event(data={"k\udfff": 1}), "data.k\\udfff"),
+        (lambda: event(data={"items": [{"name": "ok"}, {"name": "\udc00"}]}), "data.items[1].name"),
+        (lambda: customer(attributes={"tier": {"name": "\ud83d"}}), "attributes.tier.name"),
+    ],
+)
+def test_a_lone_surrogate_in_data_or_attributes_is_refused_with_its_path(
+    build: Callable[[], object], field: str
+) -> None:
+    # Data lines refuse it as they are read; the API must too, or a store's JSON fails later.
+    with pytest.raises(InputError, match="lone surrogate") as raised:
+        build()
+    assert raised.value.field == field
+    str(raised.value).encode("utf-8")
+
+
+def test_whole_surrogate_pairs_in_data_are_characters() -> None:
+    assert event(data={"note": "\U0001f381"}).data["note"] == "\U0001f381"
+
+
 def test_an_unknown_zone_hints_at_what_a_zone_name_looks_like() -> None:
     with pytest.raises(TimeError, match="IANA time zone such as 'Europe/London'"):
         customer(timezone="Europe/Londn")

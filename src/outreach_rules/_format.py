@@ -327,9 +327,8 @@ def _blackout(reader: Reader, body: Any, path: str) -> GuardSpec:
         start = as_datetime(reader.text(body, "start", path), "start")
     with reader.at(_join(path, "end")):
         end = as_datetime(reader.text(body, "end", path), "end")
-    if end <= start:
-        reader.fail(_join(path, "end"), "must come after start", value=body["end"])
-    return Blackout(start=start, end=end)
+    with reader.at(path):
+        return Blackout(start=start, end=end)
 
 
 def _after_event(reader: Reader, body: Any, path: str) -> GuardSpec:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["FrozenMap", "freeze", "thaw"]
+from outreach_rules._strict_json import has_surrogate
+
+__all__ = ["FrozenMap", "NotText", "freeze", "thaw"]
 
 
 class FrozenMap(Mapping[str, Any]):
@@ -35,13 +37,27 @@ class FrozenMap(Mapping[str, Any]):
         return repr(self._items)
 
 
+class NotText(ValueError):
+    """A key or string in data given to :func:`freeze` holds a lone surrogate."""
+
+
 def freeze(value: Any) -> Any:
-    """A deep read-only copy: mappings become :class:`FrozenMap`, lists become tuples."""
+    """A deep read-only copy: mappings become :class:`FrozenMap`, lists become tuples.
+
+    Raises :class:`NotText` for a key or string that holds a lone surrogate, which no
+    UTF-8 output can carry; the caller finds where with ``surrogate_at``.
+    """
+    if isinstance(value, str):
+        return value if value.isascii() or not has_surrogate(value) else _not_text()
     if isinstance(value, Mapping):
-        return FrozenMap({str(key): freeze(item) for key, item in value.items()})
+        return FrozenMap({freeze(str(key)): freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
         return tuple(freeze(item) for item in value)
     return value
+
+
+def _not_text() -> Any:
+    raise NotText
 
 
 def thaw(value: Any) -> Any:

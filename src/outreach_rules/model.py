@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import pendulum
 
-from outreach_rules._frozen import FrozenMap, freeze
-from outreach_rules._strict_json import LoneSurrogate, has_surrogate
+from outreach_rules import _checks as check
+from outreach_rules._frozen import FrozenMap, NotText, freeze
+from outreach_rules._strict_json import LoneSurrogate, surrogate_at
 from outreach_rules.errors import InputError, VocabularyError
 from outreach_rules.explain import (
     Record,
@@ -182,37 +183,20 @@ def _local_send_at(value: Any) -> pendulum.DateTime | None:
     )
 
 
-def _instance_of(kind: type, field: str, what: str) -> Any:
-    def check(_: Any, __: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, kind):
-            raise InputError(f"must be {what}", field=field, value=value)
-
-    return check
-
-
-def _text(field: str, *, optional: bool = False, pattern: re.Pattern[str] | None = None) -> Any:
-    def check(_: Any, __: attrs.Attribute[Any], value: Any) -> None:
-        if value is None and optional:
-            return
-        if not isinstance(value, str) or not value.strip():
-            raise InputError("must be a non-empty string", field=field, value=value)
-        if has_surrogate(value):
-            raise InputError(
-                LoneSurrogate.problem, field=field, value=value, hint=LoneSurrogate.hint
-            )
-        if pattern is not None and not pattern.fullmatch(value):
-            raise InputError(f"must match {pattern.pattern}", field=field, value=value)
-
-    return check
-
-
 def frozen_mapping(value: Any, field: str) -> FrozenMap:
     """A read-only deep copy of a mapping given for ``field`` (None gives an empty one)."""
     if value is None:
         return FrozenMap()
     if not isinstance(value, Mapping):
         raise InputError(f"must be a mapping, not {type(value).__name__}", field=field, value=value)
-    return FrozenMap({str(key): freeze(item) for key, item in value.items()})
+    try:
+        frozen: FrozenMap = freeze(value)
+    except NotText:
+        where = surrogate_at(value)
+        raise InputError(
+            LoneSurrogate.problem, field=f"{field}.{where}", hint=LoneSurrogate.hint
+        ) from None
+    return frozen
 
 
 def _attributes(value: Any) -> FrozenMap:
@@ -224,7 +208,6 @@ def _data(value: Any) -> FrozenMap:
 
 
 _COUNTRY = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?")
-_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*")
 
 
 def _channels(value: Any) -> frozenset[Channel]:
@@ -281,9 +264,9 @@ class Customer:
     holidays differ (``'US-FL'``).
     """
 
-    id: str = attrs.field(validator=_text("id"))
+    id: str = attrs.field(validator=check.text("id"))
     timezone: str = attrs.field()
-    country: str = attrs.field(validator=_text("country", pattern=_COUNTRY))
+    country: str = attrs.field(validator=check.text("country", pattern=_COUNTRY))
     _since: int = attrs.field(converter=_since, repr=_iso_repr)
     channels: frozenset[Channel] = attrs.field(factory=frozenset, converter=_channels)
     consents: FrozenMap = attrs.field(factory=FrozenMap, converter=_consents)
@@ -328,11 +311,13 @@ class Event:
     no ``customer`` is a broadcast that belongs to every customer's history.
     """
 
-    kind: str = attrs.field(validator=_text("kind", pattern=_KIND))
+    kind: str = attrs.field(validator=check.text("kind", pattern=check.KIND))
     _at: int = attrs.field(converter=_at, repr=_iso_repr)
-    customer: str | None = attrs.field(default=None, validator=_text("customer", optional=True))
-    ref: str | None = attrs.field(default=None, validator=_text("ref", optional=True))
-    id: str | None = attrs.field(default=None, validator=_text("id", optional=True))
+    customer: str | None = attrs.field(
+        default=None, validator=check.text("customer", optional=True)
+    )
+    ref: str | None = attrs.field(default=None, validator=check.text("ref", optional=True))
+    id: str | None = attrs.field(default=None, validator=check.text("id", optional=True))
     data: FrozenMap = attrs.field(factory=FrozenMap, converter=_data)
 
     @property
@@ -350,11 +335,13 @@ class Event:
 class Contact:
     """A contact already made; in a history it stands for a ``contact_sent`` event."""
 
-    intent: str = attrs.field(validator=_text("intent"))
+    intent: str = attrs.field(validator=check.text("intent"))
     channel: Channel = attrs.field(converter=_to_channel)
     _at: int = attrs.field(converter=_at, repr=_iso_repr)
-    ref: str | None = attrs.field(default=None, validator=_text("ref", optional=True))
-    customer: str | None = attrs.field(default=None, validator=_text("customer", optional=True))
+    ref: str | None = attrs.field(default=None, validator=check.text("ref", optional=True))
+    customer: str | None = attrs.field(
+        default=None, validator=check.text("customer", optional=True)
+    )
 
     @property
     def at(self) -> pendulum.DateTime:
@@ -393,14 +380,12 @@ class Intent:
     are placed first.
     """
 
-    name: str = attrs.field(validator=_text("name", pattern=_KIND))
+    name: str = attrs.field(validator=check.text("name", pattern=check.KIND))
     category: Category = attrs.field(converter=_to_category)
     channels: tuple[Channel, ...] = attrs.field(converter=_channel_tuple)
-    priority: int = attrs.field(default=100, validator=_instance_of(int, "priority", "an integer"))
-    personal: bool = attrs.field(
-        default=False, validator=_instance_of(bool, "personal", "true or false")
-    )
-    description: str = ""
+    priority: int = attrs.field(default=100, validator=check.whole("priority"))
+    personal: bool = attrs.field(default=False, validator=check.flag("personal"))
+    description: str = attrs.field(default="", validator=check.words("description"))
 
     @channels.validator
     def _not_empty(

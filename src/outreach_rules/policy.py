@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from outreach_rules import _checks as check
 from outreach_rules._format import Reader, structure, unstructure
 from outreach_rules._merge import merge
 from outreach_rules._sources import Source, read
@@ -53,6 +54,10 @@ EVENT_KINDS = (
 """The event kinds of DESIGN.md: what a host is expected to produce."""
 
 
+def _each(kind: type, field: str, what: str) -> check.Validator:
+    return check.each(lambda item: isinstance(item, kind), field, what, error=PolicyError)
+
+
 @attrs.frozen(kw_only=True)
 class Policy:
     """A named, versioned set of rules: the intents, the triggers and the guards.
@@ -61,13 +66,25 @@ class Policy:
     every intent a rule names is declared.
     """
 
-    name: str
-    intents: tuple[Intent, ...] = attrs.field(converter=tuple)
-    triggers: tuple[Trigger, ...] = attrs.field(converter=tuple)
-    guards: tuple[GuardRule, ...] = attrs.field(default=(), converter=tuple)
-    version: str = "1"
-    description: str = ""
-    events: tuple[str, ...] = attrs.field(default=EVENT_KINDS, converter=tuple)
+    name: str = attrs.field(validator=check.text("name", error=PolicyError))
+    intents: tuple[Intent, ...] = attrs.field(
+        converter=check.listed, validator=_each(Intent, "intents", "an Intent")
+    )
+    triggers: tuple[Trigger, ...] = attrs.field(
+        converter=check.listed, validator=_each(Trigger, "triggers", "a Trigger")
+    )
+    guards: tuple[GuardRule, ...] = attrs.field(
+        default=(), converter=check.listed, validator=_each(GuardRule, "guards", "a GuardRule")
+    )
+    version: str = attrs.field(default="1", validator=check.words("version", error=PolicyError))
+    description: str = attrs.field(
+        default="", validator=check.words("description", error=PolicyError)
+    )
+    events: tuple[str, ...] = attrs.field(
+        default=EVENT_KINDS,
+        converter=check.listed,
+        validator=check.texts("events", pattern=check.KIND, error=PolicyError),
+    )
     # Compiled lookups, filled on first use; not part of the policy's value.
     _cache: dict[Any, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from outreach_rules import _checks as check
 from outreach_rules.errors import PolicyError
-from outreach_rules.timeline.calendar import AnnualWindow
+from outreach_rules.timeline.calendar import AnnualWindow, check_month_day, month_day
 from outreach_rules.timeline.instants import Duration
 
 if TYPE_CHECKING:
@@ -64,7 +65,9 @@ _MISSING = object()
 
 
 def _check_field(_: Any, __: attrs.Attribute[str], field: str) -> None:
-    if field in _PLAIN or any(field.startswith(root) and len(field) > len(root) for root in _ROOTS):
+    if not isinstance(field, str):
+        pass
+    elif field in _PLAIN or any(field.startswith(r) and len(field) > len(r) for r in _ROOTS):
         return
     raise PolicyError(
         "is not a field a condition can test",
@@ -75,7 +78,7 @@ def _check_field(_: Any, __: attrs.Attribute[str], field: str) -> None:
 
 
 def _check_op(_: Any, __: attrs.Attribute[str], op: str) -> None:
-    if op not in _OPERATORS and op not in _PRESENCE:
+    if not isinstance(op, str) or (op not in _OPERATORS and op not in _PRESENCE):
         raise PolicyError(
             "is not an operator",
             field="op",
@@ -172,9 +175,13 @@ class Tenure:
 class Count:
     """How many events of ``kind`` the customer has had, up to the anchor's instant."""
 
-    kind: str
-    at_least: int | None = None
-    at_most: int | None = None
+    kind: str = attrs.field(validator=check.kind_name("kind", error=PolicyError))
+    at_least: int | None = attrs.field(
+        default=None, validator=check.whole("at_least", minimum=0, optional=True, error=PolicyError)
+    )
+    at_most: int | None = attrs.field(
+        default=None, validator=check.whole("at_most", minimum=0, optional=True, error=PolicyError)
+    )
 
     def holds(self, context: Context, /) -> bool:
         count = context.history.count(self.kind, until=context.at)
@@ -191,11 +198,6 @@ class Count:
         return times[needed - 1] if len(times) >= needed else None
 
 
-def _intent_name(_: Any, __: attrs.Attribute[str], intent: str) -> None:
-    if not isinstance(intent, str) or not intent:
-        raise PolicyError("must be a non-empty intent name", field="sent.intent", value=intent)
-
-
 @attrs.frozen(kw_only=True)
 class Sent:
     """Whether the customer was sent a contact of ``intent`` about the anchor's ref.
@@ -205,7 +207,7 @@ class Sent:
     it any contact of ``intent`` counts: give such events refs.
     """
 
-    intent: str = attrs.field(validator=_intent_name)
+    intent: str = attrs.field(validator=check.kind_name("sent.intent", error=PolicyError))
 
     def holds(self, context: Context, /) -> bool:
         anchor = context.anchor
@@ -216,21 +218,21 @@ class Sent:
         )
 
 
-def _month_day(value: Iterable[int]) -> tuple[int, int]:
-    month, day = value
-    return int(month), int(day)
-
-
 def _condition_tuple(value: Iterable[Condition]) -> tuple[Condition, ...]:
-    return tuple(value)
+    converted: tuple[Condition, ...] = check.listed(value)
+    return converted
+
+
+def _is_condition(value: Any) -> bool:
+    return callable(getattr(value, "holds", None))
 
 
 @attrs.frozen(kw_only=True)
 class InWindow:
     """Whether the anchor's local date falls inside an annual window (gift season)."""
 
-    start: tuple[int, int] = attrs.field(converter=_month_day)
-    end: tuple[int, int] = attrs.field(converter=_month_day)
+    start: tuple[int, int] = attrs.field(converter=month_day, validator=check_month_day)
+    end: tuple[int, int] = attrs.field(converter=month_day, validator=check_month_day)
 
     def holds(self, context: Context, /) -> bool:
         window = AnnualWindow(self.start, self.end, inside=True)
@@ -241,7 +243,12 @@ class InWindow:
 class AnyOf:
     """At least one of ``conditions`` holds."""
 
-    conditions: tuple[Condition, ...] = attrs.field(converter=_condition_tuple)
+    conditions: tuple[Condition, ...] = attrs.field(
+        converter=_condition_tuple,
+        validator=check.each(
+            _is_condition, "any", "a condition", at_least_one=True, error=PolicyError
+        ),
+    )
 
     def holds(self, context: Context, /) -> bool:
         return any(condition.holds(context) for condition in self.conditions)

@@ -8,17 +8,28 @@ history, and to the decisions already placed in the plan.
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
 import pendulum
 
+from outreach_rules import _checks as check
 from outreach_rules.errors import PolicyError
 from outreach_rules.explain import format_local
 from outreach_rules.model import Category, Channel, vocabulary
 from outreach_rules.rules.conditions import Condition, Context
-from outreach_rules.timeline.calendar import AnnualWindow, BusinessDays, Hours, HourSpan, LocalTime
+from outreach_rules.timeline.calendar import (
+    AnnualWindow,
+    BusinessDays,
+    Hours,
+    HourSpan,
+    LocalTime,
+    check_month_day,
+    check_weekdays,
+    month_day,
+    weekday_set,
+)
 from outreach_rules.timeline.instants import Duration, as_datetime
 from outreach_rules.timeline.operators import Cap, Guard, Intervals, Never, NotBefore
 from outreach_rules.timeline.zone import DAY
@@ -52,40 +63,52 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 # attrs' mypy plugin understands converters only as named functions.
 def _conditions(value: Any) -> tuple[Condition, ...]:
-    return tuple(value)
-
-
-def _one_or_many(value: Any) -> tuple[Any, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+    converted: tuple[Condition, ...] = check.listed(value)
+    return converted
 
 
 def _practices(value: Any) -> tuple[str, ...]:
-    return tuple(str(item) for item in _one_or_many(value))
+    converted: tuple[str, ...] = check.one_or_listed(value)
+    return converted
+
+
+def _names(value: Any, convert: Callable[[Any], Any] | None = None) -> Any:
+    items = check.one_or_listed(value)
+    if not isinstance(items, tuple):
+        return items
+    return frozenset(items if convert is None else (convert(item) for item in items))
 
 
 def _intents(value: Any) -> frozenset[str]:
-    return frozenset(str(item) for item in _one_or_many(value))
+    converted: frozenset[str] = _names(value)
+    return converted
 
 
 def _categories(value: Any) -> frozenset[Category]:
-    return frozenset(vocabulary(Category, "categories")(item) for item in _one_or_many(value))
+    converted: frozenset[Category] = _names(value, vocabulary(Category, "categories"))
+    return converted
 
 
 def _channels(value: Any) -> frozenset[Channel]:
-    return frozenset(vocabulary(Channel, "channels")(item) for item in _one_or_many(value))
-
-
-def _month_day(value: Any) -> tuple[int, int]:
-    month, day = value
-    return int(month), int(day)
-
-
-def _weekday_set(value: Any) -> frozenset[int]:
-    return frozenset(value)
+    converted: frozenset[Channel] = _names(value, vocabulary(Channel, "channels"))
+    return converted
 
 
 def _spans(value: Any) -> tuple[HourSpan, ...]:
-    return tuple(value)
+    converted: tuple[HourSpan, ...] = check.listed(value)
+    return converted
+
+
+def _is_spec(value: Any) -> bool:
+    return callable(getattr(value, "guard", None)) and callable(getattr(value, "describe", None))
+
+
+def _is_hour_span(value: Any) -> bool:
+    return isinstance(value, HourSpan)
+
+
+def _is_condition(value: Any) -> bool:
+    return callable(getattr(value, "holds", None))
 
 
 def _duration(value: Any) -> Duration:
@@ -170,7 +193,12 @@ def clock_seconds(text: str, field: str = "hours") -> int:
 class AllowedHours:
     """Only these local hours (quiet hours outside them), per set of weekdays."""
 
-    spans: tuple[HourSpan, ...] = attrs.field(converter=_spans)
+    spans: tuple[HourSpan, ...] = attrs.field(
+        converter=_spans,
+        validator=check.each(
+            _is_hour_span, "spans", "an HourSpan", at_least_one=True, error=PolicyError
+        ),
+    )
 
     @classmethod
     def between(cls, start: str, end: str, days: str = "every day") -> AllowedHours:
@@ -191,8 +219,10 @@ class AllowedHours:
 class BusinessDaysOnly:
     """Only on business days: the given weekdays, less the customer's public holidays."""
 
-    weekdays: frozenset[int] = attrs.field(default=frozenset(range(5)), converter=_weekday_set)
-    holidays: bool = True
+    weekdays: frozenset[int] = attrs.field(
+        default=frozenset(range(5)), converter=weekday_set, validator=check_weekdays
+    )
+    holidays: bool = attrs.field(default=True, validator=check.flag("holidays", error=PolicyError))
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
         holidays = (
@@ -214,21 +244,8 @@ class BusinessDaysOnly:
 class AnnualBlackout:
     """Not between two dates of every year (both included), in the customer's calendar."""
 
-    start: tuple[int, int] = attrs.field(converter=_month_day)
-    end: tuple[int, int] = attrs.field(converter=_month_day)
-
-    @end.validator
-    def _dates(self, _: attrs.Attribute[tuple[int, int]], end: tuple[int, int]) -> None:
-        for name, (month, day) in (("start", self.start), ("end", end)):
-            try:
-                dt.date(2024, month, day)
-            except (ValueError, TypeError):
-                raise PolicyError(
-                    "is not a month and day",
-                    field=name,
-                    value=(month, day),
-                    hint="such as (12, 26)",
-                ) from None
+    start: tuple[int, int] = attrs.field(converter=month_day, validator=check_month_day)
+    end: tuple[int, int] = attrs.field(converter=month_day, validator=check_month_day)
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
         start, end = (f"{d} {_MONTHS[m - 1]}" for m, d in (self.start, self.end))
@@ -248,6 +265,11 @@ class Blackout:
 
     start: pendulum.DateTime = attrs.field(converter=_instant)
     end: pendulum.DateTime = attrs.field(converter=_instant)
+
+    @end.validator
+    def _after_start(self, _: attrs.Attribute[pendulum.DateTime], end: pendulum.DateTime) -> None:
+        if end <= self.start:
+            raise PolicyError("must come after start", field="end", value=end.isoformat())
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
         zone = placing.customer.zone
@@ -271,9 +293,11 @@ class AfterEvent:
     Without such an event the rule has nothing to say.
     """
 
-    kind: str
+    kind: str = attrs.field(validator=check.kind_name("kind", error=PolicyError))
     delay: Duration = attrs.field(factory=Duration, converter=_duration)
-    correlate: bool = False
+    correlate: bool = attrs.field(
+        default=False, validator=check.flag("correlate", error=PolicyError)
+    )
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
         return f"not before {self.delay} after {_kind_text(self.kind, self.correlate)}"
@@ -289,8 +313,10 @@ class AfterEvent:
 class NotOnDayOf:
     """Not on the customer's local calendar day of a ``kind`` event."""
 
-    kind: str
-    correlate: bool = True
+    kind: str = attrs.field(validator=check.kind_name("kind", error=PolicyError))
+    correlate: bool = attrs.field(
+        default=True, validator=check.flag("correlate", error=PolicyError)
+    )
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
         what = _kind_text(self.kind, self.correlate)
@@ -310,9 +336,11 @@ class NotWithinAfter:
     """Not within ``period`` after a ``kind`` event; ``contact_sent`` also counts the
     contacts placed earlier in this plan."""
 
-    kind: str
+    kind: str = attrs.field(validator=check.kind_name("kind", error=PolicyError))
     period: Duration = attrs.field(converter=_duration)
-    correlate: bool = False
+    correlate: bool = attrs.field(
+        default=False, validator=check.flag("correlate", error=PolicyError)
+    )
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
         return f"not within {self.period} after {_kind_text(self.kind, self.correlate)}"
@@ -338,10 +366,11 @@ class FrequencyCap:
     proposal. The period is an exact length: a day counts as 24 hours.
     """
 
-    limit: int = attrs.field(validator=attrs.validators.ge(0))
+    limit: int = attrs.field(validator=check.whole("limit", minimum=0, error=PolicyError))
     period: Duration = attrs.field(converter=_duration)
     per: Per = attrs.field(
-        default="all", validator=attrs.validators.in_(("all", "intent", "category", "channel"))
+        default="all",
+        validator=check.one_of(("all", "intent", "category", "channel"), "per", error=PolicyError),
     )
 
     @period.validator
@@ -388,9 +417,11 @@ class WhileOpen:
     A proposal held back by one still open waits for the ``closed`` event.
     """
 
-    opened: str
-    closed: str
-    correlate: bool = False
+    opened: str = attrs.field(validator=check.kind_name("opened", error=PolicyError))
+    closed: str = attrs.field(validator=check.kind_name("closed", error=PolicyError))
+    correlate: bool = attrs.field(
+        default=False, validator=check.flag("correlate", error=PolicyError)
+    )
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
         return f"not while a {self.opened} is open (until {self.closed})"
@@ -435,14 +466,38 @@ class GuardRule:
     channels applies only when the proposal is tried on one of them (phone hours).
     """
 
-    id: str
-    spec: GuardSpec
-    description: str = ""
-    practices: tuple[str, ...] = attrs.field(default=(), converter=_practices)
-    intents: frozenset[str] = attrs.field(default=frozenset(), converter=_intents)
-    categories: frozenset[Category] = attrs.field(default=frozenset(), converter=_categories)
-    channels: frozenset[Channel] = attrs.field(default=frozenset(), converter=_channels)
-    when: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    id: str = attrs.field(validator=check.text("id", error=PolicyError))
+    spec: GuardSpec = attrs.field(
+        validator=check.satisfies(_is_spec, "spec", "a guard spec", error=PolicyError)
+    )
+    description: str = attrs.field(
+        default="", validator=check.words("description", error=PolicyError)
+    )
+    practices: tuple[str, ...] = attrs.field(
+        default=(), converter=_practices, validator=check.texts("practices", error=PolicyError)
+    )
+    intents: frozenset[str] = attrs.field(
+        default=frozenset(),
+        converter=_intents,
+        validator=check.texts("intents", pattern=check.KIND, error=PolicyError),
+    )
+    categories: frozenset[Category] = attrs.field(
+        default=frozenset(),
+        converter=_categories,
+        validator=check.instance_of(
+            frozenset, "categories", "a list of categories", error=PolicyError
+        ),
+    )
+    channels: frozenset[Channel] = attrs.field(
+        default=frozenset(),
+        converter=_channels,
+        validator=check.instance_of(frozenset, "channels", "a list of channels", error=PolicyError),
+    )
+    when: tuple[Condition, ...] = attrs.field(
+        default=(),
+        converter=_conditions,
+        validator=check.each(_is_condition, "when", "a condition", error=PolicyError),
+    )
 
     def scope_text(self) -> str:
         """The scope in words: ``relationship or marketing``, ``review_request``."""

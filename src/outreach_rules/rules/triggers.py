@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from outreach_rules import _checks as check
 from outreach_rules._frozen import FrozenMap
 from outreach_rules.errors import InputError, PolicyError
 from outreach_rules.rules.conditions import Condition, is_lasting
@@ -49,32 +50,56 @@ def _every(value: Any) -> Duration | None:
 
 
 def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
-    return tuple(value)
+    converted: tuple[Condition, ...] = check.listed(value)
+    return converted
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+    converted: tuple[str, ...] = check.one_or_listed(value)
+    return converted
+
+
+def _is_condition(value: Any) -> bool:
+    return callable(getattr(value, "holds", None))
 
 
 @attrs.frozen(kw_only=True)
 class Trigger:
     """A pattern over the history that proposes ``intent``; see the module docstring."""
 
-    id: str
-    intent: str
-    on: str
-    description: str = ""
-    practices: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    when: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
-    requires: str | None = None
-    unless: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    correlate: bool = True
+    id: str = attrs.field(validator=check.text("id", error=PolicyError))
+    intent: str = attrs.field(validator=check.kind_name("intent", error=PolicyError))
+    on: str = attrs.field(validator=check.kind_name("on", error=PolicyError))
+    description: str = attrs.field(
+        default="", validator=check.words("description", error=PolicyError)
+    )
+    practices: tuple[str, ...] = attrs.field(
+        default=(), converter=_strings, validator=check.texts("practices", error=PolicyError)
+    )
+    when: tuple[Condition, ...] = attrs.field(
+        default=(),
+        converter=_conditions,
+        validator=check.each(_is_condition, "when", "a condition", error=PolicyError),
+    )
+    requires: str | None = attrs.field(
+        default=None, validator=check.kind_name("requires", optional=True, error=PolicyError)
+    )
+    unless: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_strings,
+        validator=check.texts("unless", pattern=check.KIND, error=PolicyError),
+    )
+    correlate: bool = attrs.field(
+        default=True, validator=check.flag("correlate", error=PolicyError)
+    )
     delay: Duration = attrs.field(factory=Duration, converter=_duration)
     expires: Duration | None = attrs.field(default=None, converter=_optional_duration)
-    measured_from: str | None = attrs.field(default=None)
-    first_only: bool = False
+    measured_from: str | None = attrs.field(
+        default=None, validator=check.text("measured_from", optional=True, error=PolicyError)
+    )
+    first_only: bool = attrs.field(
+        default=False, validator=check.flag("first_only", error=PolicyError)
+    )
     every: Duration | None = attrs.field(default=None, converter=_every)
 
     @every.validator

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -28,7 +28,11 @@ __all__ = [
     "Hours",
     "LocalTime",
     "WallRule",
+    "check_month_day",
+    "check_weekdays",
     "holiday_days",
+    "month_day",
+    "weekday_set",
 ]
 
 # How far a date rule looks ahead before it calls a calendar closed for good.
@@ -45,28 +49,56 @@ class WallRule(Protocol):
         """The least allowed local time at or after ``wall``, or None if there is none."""
 
 
-def _weekday_set(days: Iterable[int]) -> frozenset[int]:
-    return frozenset(days)
+def weekday_set(days: Iterable[int]) -> frozenset[int]:
+    """Weekday numbers as a frozenset; anything but a collection as it is, for
+    :func:`check_weekdays` to refuse."""
+    if isinstance(days, list | tuple | set | frozenset | range):
+        return frozenset(days)
+    return days  # type: ignore[return-value]
+
+
+def check_weekdays(_: object, __: attrs.Attribute[frozenset[int]], days: object) -> None:
+    """An attrs validator: weekday numbers from 0 (Monday) to 6 (Sunday)."""
+    if not isinstance(days, frozenset) or not all(
+        isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6 for day in days
+    ):
+        shown = sorted(days, key=str) if isinstance(days, frozenset) else days
+        raise InputError("weekdays run from 0 (Monday) to 6 (Sunday)", field="days", value=shown)
+
+
+def month_day(value: Any) -> tuple[int, int]:
+    """``(month, day)`` as a tuple; anything else as it is, for :func:`check_month_day`."""
+    converted: tuple[int, int] = tuple(value) if isinstance(value, list | tuple) else value
+    return converted
+
+
+def check_month_day(_: object, attribute: attrs.Attribute[tuple[int, int]], value: Any) -> None:
+    """An attrs validator: a month and day that some year has (29 February included)."""
+    try:
+        month, day = value
+        if isinstance(month, bool) or isinstance(day, bool):
+            raise TypeError
+        dt.date(2024, month, day)
+    except (ValueError, TypeError, OverflowError):
+        raise InputError(
+            "is not a month and day", field=attribute.name, value=value, hint="such as (12, 26)"
+        ) from None
 
 
 @attrs.frozen
 class HourSpan:
     """Local times from ``start`` to ``end`` (seconds after midnight) on the given weekdays."""
 
-    days: frozenset[int] = attrs.field(converter=_weekday_set)
+    days: frozenset[int] = attrs.field(converter=weekday_set, validator=check_weekdays)
     start: int = attrs.field()
     end: int = attrs.field()
 
-    @days.validator
-    def _weekdays(self, _: attrs.Attribute[frozenset[int]], days: frozenset[int]) -> None:
-        if not days <= frozenset(range(7)):
-            raise InputError(
-                "weekdays run from 0 (Monday) to 6 (Sunday)", field="days", value=sorted(days)
-            )
-
     @end.validator
     def _within_a_day(self, _: attrs.Attribute[int], end: int) -> None:
-        if not 0 <= self.start < end <= DAY:
+        seconds = (self.start, end)
+        if any(isinstance(t, bool) or not isinstance(t, int) for t in seconds) or not (
+            0 <= self.start < end <= DAY
+        ):
             raise InputError(
                 "must start before it ends, within one day",
                 field="hours",
