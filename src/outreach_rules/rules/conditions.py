@@ -21,7 +21,18 @@ if TYPE_CHECKING:
     from outreach_rules.model import Customer, Event
     from outreach_rules.rules.history import History
 
-__all__ = ["AnyOf", "Condition", "Context", "Count", "InWindow", "Match", "Sent", "Tenure"]
+__all__ = [
+    "AnyOf",
+    "Condition",
+    "Context",
+    "Count",
+    "InWindow",
+    "Match",
+    "Sent",
+    "Tenure",
+    "condition_tuple",
+    "is_condition",
+]
 
 
 @attrs.frozen
@@ -218,12 +229,14 @@ class Sent:
         )
 
 
-def _condition_tuple(value: Iterable[Condition]) -> tuple[Condition, ...]:
+def condition_tuple(value: Iterable[Condition]) -> tuple[Condition, ...]:
+    """Conditions as a tuple; anything but a list as it is, for the validator to refuse."""
     converted: tuple[Condition, ...] = check.listed(value)
     return converted
 
 
-def _is_condition(value: Any) -> bool:
+def is_condition(value: Any) -> bool:
+    """Whether ``value`` can serve as a :class:`Condition` (it has ``holds``)."""
     return callable(getattr(value, "holds", None))
 
 
@@ -244,9 +257,9 @@ class AnyOf:
     """At least one of ``conditions`` holds."""
 
     conditions: tuple[Condition, ...] = attrs.field(
-        converter=_condition_tuple,
+        converter=condition_tuple,
         validator=check.each(
-            _is_condition, "any", "a condition", at_least_one=True, error=PolicyError
+            is_condition, "any", "a condition", at_least_one=True, error=PolicyError
         ),
     )
 

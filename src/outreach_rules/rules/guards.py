@@ -18,7 +18,7 @@ from outreach_rules import _checks as check
 from outreach_rules.errors import PolicyError
 from outreach_rules.explain import format_local
 from outreach_rules.model import Category, Channel, vocabulary
-from outreach_rules.rules.conditions import Condition, Context
+from outreach_rules.rules.conditions import Condition, Context, condition_tuple, is_condition
 from outreach_rules.timeline.calendar import (
     AnnualWindow,
     BusinessDays,
@@ -62,11 +62,6 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 # attrs' mypy plugin understands converters only as named functions.
-def _conditions(value: Any) -> tuple[Condition, ...]:
-    converted: tuple[Condition, ...] = check.listed(value)
-    return converted
-
-
 def _practices(value: Any) -> tuple[str, ...]:
     converted: tuple[str, ...] = check.one_or_listed(value)
     return converted
@@ -105,10 +100,6 @@ def _is_spec(value: Any) -> bool:
 
 def _is_hour_span(value: Any) -> bool:
     return isinstance(value, HourSpan)
-
-
-def _is_condition(value: Any) -> bool:
-    return callable(getattr(value, "holds", None))
 
 
 def _duration(value: Any) -> Duration:
@@ -495,8 +486,8 @@ class GuardRule:
     )
     when: tuple[Condition, ...] = attrs.field(
         default=(),
-        converter=_conditions,
-        validator=check.each(_is_condition, "when", "a condition", error=PolicyError),
+        converter=condition_tuple,
+        validator=check.each(is_condition, "when", "a condition", error=PolicyError),
     )
 
     def scope_text(self) -> str:

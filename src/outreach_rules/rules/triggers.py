@@ -16,7 +16,6 @@ looks forward along the same ``ref``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -24,7 +23,7 @@ import attrs
 from outreach_rules import _checks as check
 from outreach_rules._frozen import FrozenMap
 from outreach_rules.errors import InputError, PolicyError
-from outreach_rules.rules.conditions import Condition, is_lasting
+from outreach_rules.rules.conditions import Condition, condition_tuple, is_condition, is_lasting
 from outreach_rules.timeline.instants import Duration, epoch
 
 if TYPE_CHECKING:
@@ -49,18 +48,9 @@ def _every(value: Any) -> Duration | None:
     return None if value is None else Duration.parse(value, "every")
 
 
-def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
-    converted: tuple[Condition, ...] = check.listed(value)
-    return converted
-
-
 def _strings(value: Any) -> tuple[str, ...]:
     converted: tuple[str, ...] = check.one_or_listed(value)
     return converted
-
-
-def _is_condition(value: Any) -> bool:
-    return callable(getattr(value, "holds", None))
 
 
 @attrs.frozen(kw_only=True)
@@ -78,8 +68,8 @@ class Trigger:
     )
     when: tuple[Condition, ...] = attrs.field(
         default=(),
-        converter=_conditions,
-        validator=check.each(_is_condition, "when", "a condition", error=PolicyError),
+        converter=condition_tuple,
+        validator=check.each(is_condition, "when", "a condition", error=PolicyError),
     )
     requires: str | None = attrs.field(
         default=None, validator=check.kind_name("requires", optional=True, error=PolicyError)
