@@ -269,6 +269,19 @@ BAD_INPUT: dict[str, Case] = {
     ),
     "event.at a date only": (lambda: event(at="2026-12-10"), TimeError, "at", "2026-12-10"),
     "event.at garbage": (lambda: event(at="tomorrow"), TimeError, "at", "tomorrow"),
+    # A typo in the year is caught where the event is made, not when a plan meets it.
+    "event.at in the year 3026": (
+        lambda: event(at="3026-12-10T14:00:00Z"),
+        TimeError,
+        "at",
+        "3026-12-10T14:00:00Z",
+    ),
+    "customer.since in 1066": (
+        lambda: customer(since="1066-10-14T09:00:00Z"),
+        TimeError,
+        "since",
+        "1066-10-14T09:00:00Z",
+    ),
     "event.at None": (lambda: event(at=None), TimeError, "at", None),
     "event.kind with spaces": (
         lambda: event(kind="order placed"),

@@ -23,6 +23,7 @@ from outreach_rules import (
     decision_id,
     plan,
 )
+from outreach_rules.planner import plan_records
 
 from conftest import order, shop_policy
 
@@ -487,6 +488,27 @@ def test_naive_now_is_refused(policy, make_customer):
 def test_unknown_engine_is_refused(policy, make_customer):
     with pytest.raises(InputError, match=r"engine='rete'"):
         plan(policy, make_customer(), [], now="2026-06-02T10:00:00Z", engine="rete")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field", "says"),
+    [
+        ({"policy": "default"}, "policy", "must be a Policy, not str"),
+        ({"customer": {"id": "c1"}}, "customer", "must be a Customer, not dict"),
+        ({"history": None}, "history", "must be a list of Events and Contacts, not NoneType"),
+        ({"history": {"kind": "order_placed"}}, "history", "not dict"),
+        ({"history": 3}, "history", "not int"),
+    ],
+)
+@pytest.mark.parametrize("entry", [plan, plan_records], ids=["plan", "plan_records"])
+def test_arguments_of_the_wrong_kind_are_refused_naming_which(
+    policy, make_customer, *, entry, arguments, field, says
+):
+    given = {"policy": policy, "customer": make_customer(), "history": [], **arguments}
+    with pytest.raises(InputError, match=says) as raised:
+        entry(given["policy"], given["customer"], given["history"], now="2026-06-02T10:00:00Z")
+    assert raised.value.field == field
+    assert raised.value.hint
 
 
 def test_a_datetime_is_never_taken_for_a_clock(policy, make_customer):

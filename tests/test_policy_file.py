@@ -818,6 +818,20 @@ def test_with_overrides_is_the_extending_file_in_python(tmp_path: Path) -> None:
     assert base.with_overrides(OVERRIDES) == extended
 
 
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ([{"remove": ["welcome"]}], "must be a table of changes, not list"),
+        ({"guards": 5}, "guards=5: must be a list of rules, not int"),
+        ({"triggers": {"id": "welcome"}}, "triggers={'id': 'welcome'}: must be a list of rules"),
+    ],
+)
+def test_with_overrides_of_the_wrong_shape_is_refused(changes: Any, says: str) -> None:
+    # A bare TypeError or AttributeError used to come from inside the merge.
+    with pytest.raises(PolicyError, match=re.escape(says)):
+        Policy.default().with_overrides(changes)
+
+
 def test_removing_a_rule_the_base_lacks_suggests_the_closest(tmp_path: Path) -> None:
     write(tmp_path, "base.toml", BASE)
     path = write(

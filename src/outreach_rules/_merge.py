@@ -22,11 +22,19 @@ def merge(
     second value maps merged paths (``guards[12]``) to their paths in ``extra``
     (``guards[0]``), so errors can point at the right line.
     """
+    if not isinstance(extra, Mapping):
+        reader.fail(
+            "",
+            f"must be a table of changes, not {type(extra).__name__}",
+            hint="such as {'remove': ['gift-season']}",
+        )
     result = copy.deepcopy(dict(base))
     moved: dict[str, str] = {}
     for key, value in extra.items():
         if key in ("extends", "remove"):
             continue
+        if key in ("triggers", "guards") and not isinstance(value, list | tuple):
+            reader.fail(key, f"must be a list of rules, not {type(value).__name__}", value=value)
         if key == "intents" and isinstance(value, Mapping):
             intents = result.setdefault("intents", {})
             for name, body in value.items():
@@ -36,8 +44,8 @@ def merge(
                     if isinstance(known, Mapping) and isinstance(body, Mapping)
                     else body
                 )
-        elif key in ("triggers", "guards") and isinstance(value, list):
-            _merge_rules(result.setdefault(key, []), value, key, reader, moved)
+        elif key in ("triggers", "guards"):
+            _merge_rules(result.setdefault(key, []), list(value), key, reader, moved)
         else:
             result[key] = copy.deepcopy(value)
     _remove(result, extra.get("remove", []), reader, moved)

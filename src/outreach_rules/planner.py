@@ -16,7 +16,7 @@ tie breaks on names.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -38,6 +38,7 @@ from outreach_rules.model import (
     Status,
     TraceStep,
 )
+from outreach_rules.policy import Policy
 from outreach_rules.rules.channels import category_guards, channel_guards
 from outreach_rules.rules.guards import GuardRule, Placing
 from outreach_rules.rules.history import ContactMade, History
@@ -47,7 +48,6 @@ from outreach_rules.timeline.operators import Guard, Settlement, settle
 from outreach_rules.timeline.zone import Zone
 
 if TYPE_CHECKING:
-    from outreach_rules.policy import Policy
     from outreach_rules.rules.triggers import Proposal, Trigger
 
 __all__ = ["ENGINES", "RawDecision", "decision_id", "plan", "plan_raw", "plan_records"]
@@ -108,6 +108,7 @@ def plan_raw(
     engine: str = "native",
 ) -> list[RawDecision]:
     """The planner's own result: decisions with instants as epoch seconds, in plan order."""
+    _check_arguments(policy, customer, history)
     propose_with = _engine(engine)
     intents = {intent.name: intent for intent in policy.intents}
     indexed = History(customer, history, intents)
@@ -126,6 +127,27 @@ def decision_id(customer: str, intent: str, ref: str | None) -> str:
     """The stable id of the decision for a customer, intent and ref."""
     key = "\x1f".join((customer, intent, "" if ref is None else ref)).encode()
     return "d-" + hashlib.blake2b(key, digest_size=10).hexdigest()
+
+
+def _check_arguments(policy: Any, customer: Any, history: Any) -> None:
+    if not isinstance(policy, Policy):
+        raise InputError(
+            f"must be a Policy, not {type(policy).__name__}",
+            field="policy",
+            hint="use Policy.default() or Policy.from_file(path)",
+        )
+    if not isinstance(customer, Customer):
+        raise InputError(
+            f"must be a Customer, not {type(customer).__name__}",
+            field="customer",
+            hint="build one with Customer(id=..., timezone=..., country=..., since=...)",
+        )
+    if not isinstance(history, Iterable) or isinstance(history, Mapping):
+        raise InputError(
+            f"must be a list of Events and Contacts, not {type(history).__name__}",
+            field="history",
+            hint="give [] for a customer with no history",
+        )
 
 
 def _engine(name: str) -> Engine:

@@ -71,6 +71,30 @@ def test_epoch_keeps_whole_seconds_rounding_down() -> None:
     assert epoch("2026-12-10T14:00:00.999999Z") == utc("2026-12-10T14:00:00")
 
 
+@given(year=st.integers(1, 9999))
+@example(year=1800)
+@example(year=1801)
+@example(year=2399)
+@example(year=2400)
+def test_epoch_takes_instants_in_the_years_the_library_handles_and_refuses_the_rest(
+    year: int,
+) -> None:
+    # Every zone is tabulated a year beyond each end, for local times and durations there.
+    for text in (f"{year:04d}-01-01T00:00:00Z", f"{year:04d}-12-31T23:59:59+00:00"):
+        if 1801 <= year <= 2399:
+            assert from_epoch(epoch(text)) == pendulum.parse(text)
+            continue
+        with pytest.raises(TimeError, match="outside the years") as raised:
+            epoch(text, "at")
+        assert (raised.value.field, raised.value.value) == ("at", text)
+        assert raised.value.hint == "instants must fall in the years 1801 to 2399"
+
+
+def test_a_datetime_out_of_range_is_shown_as_iso_text() -> None:
+    with pytest.raises(TimeError, match=r"since='3026-12-10T14:00:00\+00:00'"):
+        epoch(dt.datetime(3026, 12, 10, 14, tzinfo=dt.UTC), "since")
+
+
 @pytest.mark.parametrize(
     "value",
     [

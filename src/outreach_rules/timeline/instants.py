@@ -18,7 +18,13 @@ import attrs
 import pendulum
 
 from outreach_rules.errors import TimeError
-from outreach_rules.timeline.zone import DAY, date_of_wall, wall_of_date
+from outreach_rules.timeline.zone import (
+    ACCEPTED_SPAN,
+    ACCEPTED_YEARS,
+    DAY,
+    date_of_wall,
+    wall_of_date,
+)
 
 if TYPE_CHECKING:
     from outreach_rules.timeline.zone import Zone
@@ -50,6 +56,7 @@ def as_datetime(value: Any, field: str = "at") -> pendulum.DateTime:
 
 def epoch(value: Any, field: str = "at") -> int:
     """Coerce an accepted instant to integer seconds since the epoch."""
+    given = value
     if isinstance(value, str):
         value = _parse(value, field)
     elif not isinstance(value, dt.datetime):
@@ -71,7 +78,16 @@ def epoch(value: Any, field: str = "at") -> int:
             value=value,
             hint="no time zone has one; give the offset in whole seconds or minutes",
         )
-    return int(value.timestamp() // 1)
+    seconds = int(value.timestamp() // 1)
+    if not ACCEPTED_SPAN[0] <= seconds < ACCEPTED_SPAN[1]:
+        first, last = ACCEPTED_YEARS
+        raise TimeError(
+            "is outside the years the library handles",
+            field=field,
+            value=given if isinstance(given, str) else value.isoformat(),
+            hint=f"instants must fall in the years {first} to {last}",
+        )
+    return seconds
 
 
 class Seconds(int):

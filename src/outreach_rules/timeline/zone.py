@@ -36,6 +36,14 @@ _YEAR_STARTS = [
     (dt.date(year, 1, 1).toordinal() - _EPOCH_ORDINAL) * DAY
     for year in range(_FIRST_YEAR, _LAST_YEAR + 2)
 ]
+ACCEPTED_YEARS = (_FIRST_YEAR + 1, _LAST_YEAR - 1)
+"""The years an instant given to the library may fall in: a year inside the zone tables at
+either end, so local times and durations near the ends stay inside them."""
+ACCEPTED_SPAN = (
+    _YEAR_STARTS[ACCEPTED_YEARS[0] - _FIRST_YEAR],
+    _YEAR_STARTS[ACCEPTED_YEARS[1] - _FIRST_YEAR + 1],
+)
+"""``ACCEPTED_YEARS`` as epoch seconds, the start included and the end not."""
 
 
 def date_of_wall(wall: int) -> dt.date:
