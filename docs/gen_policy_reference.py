@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 SCHEMA = ROOT / "src" / "outreach_rules" / "playbook" / "policy.schema.json"
 
+# The pattern of event kinds and intent names (outreach_rules._checks.KIND).
+_NAME = "^[A-Za-z][A-Za-z0-9_.:-]*$"
 # Guard rule specs, in the order the schema lists them; every other guard key is common.
 _COMMON_GUARD_KEYS = ("id", "practices", "description", "intents", "categories", "channels", "when")
 
@@ -61,6 +63,8 @@ def _type(node: Mapping[str, Any], defs: Mapping[str, str]) -> str:  # noqa: PLR
             phrase = "list of " + ", ".join(_code(value) for value in items["enum"])
         elif "$ref" in items:
             phrase = f"list of {_type(items, defs)[2:]}s"
+        elif items.get("pattern") == _NAME:
+            phrase = "list of names"
         else:
             phrase = f"list of {_type(items, defs)}s"
         if node.get("minItems"):
@@ -71,6 +75,8 @@ def _type(node: Mapping[str, Any], defs: Mapping[str, str]) -> str:  # noqa: PLR
     if kind == "object":
         return "table (below)" if node.get("properties") else "table"
     if kind == "string":
+        if node.get("pattern") == _NAME:
+            return "name"
         phrase = "string"
         if "description" in node:
             return f"{phrase}: {node['description']}"
@@ -135,7 +141,9 @@ def policy_reference(schema: Mapping[str, Any]) -> str:
         (
             "Every key the policy file accepts, generated from the JSON Schema that ships in "
             "the package (`Policy.json_schema()`). In a file with `extends`, every key of an "
-            "intent or rule is optional: it is merged into the base's."
+            "intent or rule is optional: it is merged into the base's. A *name* (an event "
+            "kind, an intent) is a letter, then letters, digits, `_`, `.`, `:` or `-`: "
+            "`order_placed`, `crm:lead.won`."
         ),
         "",
         "### Top level",

@@ -70,6 +70,18 @@ def test_an_extending_file_may_give_only_what_it_changes(validator):
             "does not match",
         ),
         ({"triggers": [{"id": "t", "on": "order_placed"}]}, "'intent' is a required property"),
+        (
+            {"triggers": [{"id": "t", "intent": "x", "on": "order placed"}]},
+            "'order placed' does not match",
+        ),
+        (
+            {"intents": {"review request": {"category": "service", "channels": ["email"]}}},
+            "'review request' does not match",
+        ),
+        (
+            {"guards": [{"id": "g", "after_event": {"kind": "order delivered"}}]},
+            "'order delivered' does not match",
+        ),
         ({"colour": "blue"}, "'colour' was unexpected"),
     ],
 )

@@ -108,14 +108,18 @@ def words(field: str, *, error: ErrorType = InputError) -> Validator:
 def texts(
     field: str, *, pattern: re.Pattern[str] | None = None, error: ErrorType = InputError
 ) -> Validator:
-    """A collection of non-empty strings; an error names the item (``unless[1]``)."""
+    """A collection of non-empty strings; an error names the item of a list (``unless[1]``)
+    and shows the item of a set, which has no place."""
 
     def check(instance: Any, _: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, tuple | frozenset):
+        if isinstance(value, frozenset):
+            for item in sorted(value, key=str):
+                _check_text(error, instance, field, item, pattern)
+        elif isinstance(value, tuple):
+            for index, item in enumerate(value):
+                _check_text(error, instance, f"{field}[{index}]", item, pattern)
+        else:
             raise _fail(error, instance, "must be a list of strings", field, value)
-        items = sorted(value, key=str) if isinstance(value, frozenset) else value
-        for index, item in enumerate(items):
-            _check_text(error, instance, f"{field}[{index}]", item, pattern)
 
     return check
 

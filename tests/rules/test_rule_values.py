@@ -127,7 +127,7 @@ BAD: dict[str, tuple[Callable[[], object], type[OutreachRulesError], str, Any, s
     "guard.intents a number item": (
         lambda: guard(intents=["welcome", 5]),
         PolicyError,
-        "intents[0]",
+        "intents",
         5,
         "g1",
     ),
