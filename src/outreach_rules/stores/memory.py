@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import itertools
 import threading
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import attrs
+from sortedcontainers import SortedList
 
 from outreach_rules.errors import InputError
 from outreach_rules.stores.base import OPEN, Row
@@ -38,8 +38,8 @@ class MemoryStore:
         # million: each customer's open decisions, and the outbox in two sorted lists, the
         # decisions no one holds by send time and those under a lease by its end.
         self.open_ids: dict[str, set[str]] = {}
-        self.free: list[tuple[int, str]] = []
-        self.held: list[tuple[int, int, str]] = []
+        self.free: SortedList = SortedList()  # of (send_at, id)
+        self.held: SortedList = SortedList()  # of (leased_until, send_at, id)
 
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:
@@ -70,7 +70,8 @@ class MemoryStore:
             self.open_ids.setdefault(row.customer, set()).add(row.id)
         place = _place(self, row)
         if place is not None:
-            bisect.insort(*place)
+            keys, key = place
+            keys.add(key)
 
     def scheduled(self, now: int, *, claimable: bool = False) -> Iterator[Row]:
         """The scheduled rows due at ``now`` in send order (then id); with ``claimable``,
@@ -85,7 +86,7 @@ class MemoryStore:
             yield self.decisions[decision_id]
 
 
-def _place(store: MemoryStore, row: Row) -> tuple[list[Any], tuple[Any, ...]] | None:
+def _place(store: MemoryStore, row: Row) -> tuple[SortedList, tuple[Any, ...]] | None:
     """The outbox list that holds ``row``, and its key there; None when it is not in one."""
     if row.status != "scheduled" or row.send_at is None:
         return None
@@ -108,9 +109,7 @@ def _unindex(store: MemoryStore, row: Row) -> None:
     place = _place(store, row)
     if place is not None:
         keys, key = place
-        at = bisect.bisect_left(keys, key)
-        if at < len(keys) and keys[at] == key:
-            del keys[at]
+        keys.discard(key)
 
 
 class _Transaction:
