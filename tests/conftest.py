@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,12 +21,23 @@ from outreach_rules import (
     Match,
     NotOnDayOf,
     NotWithinAfter,
+    OutreachRulesError,
     Policy,
     RequiresConsent,
     Tenure,
     Trigger,
     WhileOpen,
 )
+
+
+def refused_with(kind: type[OutreachRulesError], build: Callable[[], object]) -> OutreachRulesError:
+    """The error ``build()`` raises, which must be exactly ``kind``, and a ``ValueError``
+    as every bad-input error of the library is."""
+    with pytest.raises(OutreachRulesError) as raised:
+        build()
+    assert type(raised.value) is kind
+    assert isinstance(raised.value, ValueError)
+    return raised.value
 
 
 def shop_policy(**overrides: Any) -> Policy:

@@ -43,6 +43,8 @@ from outreach_rules import (
 from outreach_rules._frozen import FrozenMap, thaw
 from outreach_rules.explain import decision_record
 
+from conftest import refused_with
+
 UTC_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 NAIVE = dt.datetime(2026, 12, 10, 14, 0)
 CHANNELS = ["email", "sms", "phone", "push", "post", "in_app"]
@@ -432,11 +434,7 @@ BAD_INPUT: dict[str, Case] = {
 def test_bad_input_is_refused_with_a_message_naming_field_and_value(
     build: Callable[[], object], kind: type[OutreachRulesError], field: str, value: object
 ) -> None:
-    with pytest.raises(OutreachRulesError) as raised:
-        build()
-    error = raised.value
-    assert type(error) is kind
-    assert isinstance(error, ValueError)
+    error = refused_with(kind, build)
     assert error.field == field
     assert error.value == value
     assert f"{field}={value!r}" in str(error)
