@@ -355,6 +355,13 @@ def test_an_end_before_the_start_is_refused():
         )
 
 
+@pytest.mark.parametrize("which", ["customers", "events"])
+def test_customers_or_events_that_are_no_list_are_refused(which):
+    given = {"customers": [LONDON], "events": [], which: None}
+    with pytest.raises(InputError, match=f"^{which}: must be a list of"):
+        simulate(two_step_policy(), given["customers"], given["events"], start=START, end=END)
+
+
 def test_a_naive_start_is_refused():
     with pytest.raises(TimeError):
         simulate(two_step_policy(), [LONDON], [], start=dt.datetime(2026, 1, 1), end=END)

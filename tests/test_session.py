@@ -147,6 +147,29 @@ def test_an_event_delivered_twice_changes_nothing_the_second_time(session):
     assert session.post(event, now="2026-06-02T09:00:00Z") == Changes()
 
 
+NOW = "2026-06-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "says"),
+    [
+        (lambda s: Session("default"), "policy", "must be a Policy, not str"),
+        (lambda s: Session(shop_policy(), max_customers="10"), "max_customers", "whole number"),
+        (lambda s: Session(shop_policy(), engine="rete"), "engine", "not a trigger engine"),
+        (lambda s: s.add_customer({"id": "c2"}, now=NOW), "customer", "must be a Customer"),
+        (lambda s: s.add_customer(LONDON, None, now=NOW), "history", "not NoneType"),
+        (lambda s: s.due(NOW, limit="3"), "limit", "whole number, at least 0"),
+        (lambda s: s.claim_due(NOW, limit=0), "limit", "whole number, at least 1"),
+        (lambda s: s.claim_due(NOW, limit=2.5), "limit", "whole number, at least 1"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_are_refused_naming_which(session, call, field, says):
+    # Each used to end in a bare AttributeError, TypeError or ValueError, or not at all.
+    with pytest.raises(InputError, match=says) as raised:
+        call(session)
+    assert raised.value.field == field
+
+
 def test_the_same_id_with_different_content_is_refused(session):
     first = Event(
         kind="incident_caused", at="2026-06-02T09:00:00Z", ref="i1", customer="c1", id="e1"

@@ -7,7 +7,7 @@ file: every error names the field and the value, and, on a rule, the rule's id.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -17,6 +17,9 @@ from outreach_rules.errors import InputError, OutreachRulesError
 
 __all__ = [
     "KIND",
+    "argument",
+    "collection",
+    "count",
     "each",
     "flag",
     "instance_of",
@@ -213,3 +216,27 @@ def listed(value: Any) -> Any:
 def one_or_listed(value: Any) -> Any:
     """As :func:`listed`, and one string as a tuple of it."""
     return (value,) if isinstance(value, str) else listed(value)
+
+
+# -- arguments of functions, checked where they enter ----------------------------------------
+
+
+def argument(value: Any, kind: type, name: str, *, what: str, hint: str | None = None) -> None:
+    """Refuse an argument ``name`` that is not a ``kind`` (``what`` says one in words)."""
+    if not isinstance(value, kind):
+        raise InputError(f"must be {what}, not {type(value).__name__}", field=name, hint=hint)
+
+
+def collection(value: Any, name: str, *, what: str, hint: str | None = None) -> None:
+    """Refuse an argument ``name`` that cannot be walked as a list (``None``, a number, a
+    mapping); its items are checked where they are walked."""
+    if not isinstance(value, Iterable) or isinstance(value, Mapping):
+        raise InputError(f"must be {what}, not {type(value).__name__}", field=name, hint=hint)
+
+
+def count(value: Any, name: str, *, minimum: int = 0, optional: bool = False) -> None:
+    """Refuse an argument ``name`` that is not a whole number of at least ``minimum``."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"must be a whole number, at least {minimum}", field=name, value=value)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 import pendulum
 
+from outreach_rules import _checks as check
 from outreach_rules._optional import require
 from outreach_rules.errors import InputError
 from outreach_rules.explain import Record, decision_record, decisions_frame
@@ -188,6 +189,8 @@ def simulate(
     begin, finish = epoch(start, "start"), epoch(end, "end")
     if finish <= begin:
         raise InputError("must come after start", field="end", value=str(end))
+    check.collection(customers, "customers", what="a list of Customers")
+    check.collection(events, "events", what="a list of Events and Contacts")
     people = _customers(customers)
     history = _history(events, people)
     past = [e for e in history if e.epoch < begin]

@@ -16,11 +16,12 @@ tie breaks on names.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from outreach_rules import _checks as check
 from outreach_rules.engines.durable import propose as propose_with_durable_rules
 from outreach_rules.engines.native import propose
 from outreach_rules.errors import InputError
@@ -50,7 +51,18 @@ from outreach_rules.timeline.zone import Zone
 if TYPE_CHECKING:
     from outreach_rules.rules.triggers import Proposal, Trigger
 
-__all__ = ["ENGINES", "RawDecision", "decision_id", "plan", "plan_raw", "plan_records"]
+__all__ = [
+    "ENGINES",
+    "RawDecision",
+    "check_customer",
+    "check_engine",
+    "check_policy",
+    "decision_id",
+    "plan",
+    "plan_raw",
+    "plan_records",
+]
+
 
 Engine = Callable[["Policy", History, int], list["Proposal"]]
 # durable-rules itself is imported only when engine="durable" is asked for.
@@ -109,7 +121,7 @@ def plan_raw(
 ) -> list[RawDecision]:
     """The planner's own result: decisions with instants as epoch seconds, in plan order."""
     _check_arguments(policy, customer, history)
-    propose_with = _engine(engine)
+    propose_with = check_engine(engine)
     intents = {intent.name: intent for intent in policy.intents}
     indexed = History(customer, history, intents)
     proposals = sorted(propose_with(policy, indexed, now), key=lambda p: _rank(policy, p))
@@ -130,36 +142,36 @@ def decision_id(customer: str, intent: str, ref: str | None) -> str:
 
 
 def _check_arguments(policy: Any, customer: Any, history: Any) -> None:
-    if not isinstance(policy, Policy):
-        raise InputError(
-            f"must be a Policy, not {type(policy).__name__}",
-            field="policy",
-            hint="use Policy.default() or Policy.from_file(path)",
-        )
-    if not isinstance(customer, Customer):
-        raise InputError(
-            f"must be a Customer, not {type(customer).__name__}",
-            field="customer",
-            hint="build one with Customer(id=..., timezone=..., country=..., since=...)",
-        )
-    if not isinstance(history, Iterable) or isinstance(history, Mapping):
-        raise InputError(
-            f"must be a list of Events and Contacts, not {type(history).__name__}",
-            field="history",
-            hint="give [] for a customer with no history",
-        )
+    check_policy(policy)
+    check_customer(customer)
+    check.collection(
+        history, "history", what="a list of Events and Contacts", hint="give [] for none"
+    )
 
 
-def _engine(name: str) -> Engine:
-    try:
-        return ENGINES[name]
-    except KeyError:
+def check_policy(policy: Any) -> None:
+    """Refuse a ``policy`` argument that is not a :class:`Policy`."""
+    hint = "use Policy.default() or Policy.from_file(path)"
+    check.argument(policy, Policy, "policy", what="a Policy", hint=hint)
+
+
+def check_customer(customer: Any) -> None:
+    """Refuse a ``customer`` argument that is not a :class:`Customer`."""
+    hint = "build one with Customer(id=..., timezone=..., country=..., since=...)"
+    check.argument(customer, Customer, "customer", what="a Customer", hint=hint)
+
+
+def check_engine(name: str) -> Engine:
+    """The trigger engine called ``name``; an :class:`InputError` names the choices."""
+    found = ENGINES.get(name) if isinstance(name, str) else None
+    if found is None:
         raise InputError(
             "is not a trigger engine",
             field="engine",
             value=name,
             hint=f"use one of {sorted(ENGINES)}",
-        ) from None
+        )
+    return found
 
 
 def _rank(policy: Policy, proposal: Proposal) -> tuple[int, bool, int, str, str]:

@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from outreach_rules import _checks as check
 from outreach_rules.contract import (
     customer_from_record,
     customer_record,
@@ -42,7 +43,7 @@ from outreach_rules.model import (
     Plan,
     TraceStep,
 )
-from outreach_rules.planner import plan
+from outreach_rules.planner import check_customer, check_engine, check_policy, plan
 from outreach_rules.stores import MemoryStore, Row, open_store
 from outreach_rules.stores.base import merge_rows
 from outreach_rules.timeline.clock import now_epoch
@@ -101,8 +102,9 @@ class Session:
         max_customers: int = 100_000,
         engine: str = "native",
     ) -> None:
-        if max_customers < 1:
-            raise InputError("must be at least 1", field="max_customers", value=max_customers)
+        check_policy(policy)
+        check.count(max_customers, "max_customers", minimum=1)
+        check_engine(engine)
         self.policy = policy
         self.engine = engine
         self.store = open_store(store)
@@ -119,6 +121,8 @@ class Session:
         self, customer: Customer, history: Iterable[Event | Contact] = (), *, now: Any
     ) -> Changes:
         """Start following ``customer`` (or update what is known of them) and plan them."""
+        check_customer(customer)
+        check.collection(history, "history", what="a list of Events and Contacts")
         at = now_epoch(now)
         with self.store.transaction() as tx:
             tx.put_customer(customer.id, customer_record(customer))
@@ -163,6 +167,7 @@ class Session:
 
     def due(self, now: Any, *, limit: int | None = None) -> list[Decision]:
         """The scheduled decisions whose time has come, earliest first, held or not."""
+        check.count(limit, "limit", optional=True)
         with self.store.transaction() as tx:
             rows = tx.due(now_epoch(now), limit)
         return [self._decision(row) for row in rows]
@@ -173,6 +178,7 @@ class Session:
         The lease (a duration, such as ``"5 minutes"``) lets another sender claim the
         decision again if this one is not recorded as sent in time.
         """
+        check.count(limit, "limit", minimum=1)
         at = now_epoch(now)
         seconds = (
             Duration.parse(lease, "lease").total_seconds() if not isinstance(lease, int) else lease

@@ -54,7 +54,7 @@ from outreach_rules.contract import Line, customer_from_record, event_from_recor
 from outreach_rules.errors import InputError
 from outreach_rules.explain import iso_utc
 from outreach_rules.model import Customer, Event
-from outreach_rules.planner import ENGINES
+from outreach_rules.planner import check_engine
 from outreach_rules.policy import Policy
 from outreach_rules.timeline.clock import now_epoch
 
@@ -181,13 +181,7 @@ def plan_dataframe(
     Nothing runs here: the result is lazy, like any DataFrame.
     """
     Errors(on_error, None)  # says what is wrong with on_error, before any job
-    if engine not in ENGINES:
-        raise InputError(
-            "is not a trigger engine",
-            field="engine",
-            value=engine,
-            hint=f"use one of {sorted(ENGINES)}",
-        )
+    check_engine(engine)
     at = iso_utc(now_epoch(now))
     text = json.dumps((policy or Policy.default()).to_dict(), sort_keys=True, separators=(",", ":"))
     items, decode = _sorted_items(customers, events)
