@@ -23,6 +23,7 @@ __all__ = [
     "each",
     "flag",
     "instance_of",
+    "is_whole",
     "kind_name",
     "listed",
     "one_of",
@@ -40,6 +41,11 @@ ErrorType = type[OutreachRulesError]
 KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*")
 """What an event kind or an intent name looks like: ``order_placed``, ``crm:lead.won``."""
 _KIND_HINT = "a name such as 'order_placed': a letter, then letters, digits and _ . : -"
+
+
+def is_whole(value: Any) -> bool:
+    """Whether ``value`` is an ``int`` and not a ``bool``, which Python counts as one."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _fail(
@@ -140,7 +146,7 @@ def whole(
     def check(instance: Any, _: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not is_whole(value):
             raise _fail(error, instance, "must be an integer", field, value)
         if minimum is not None and value < minimum:
             raise _fail(error, instance, f"must be at least {minimum}", field, value)
@@ -238,5 +244,5 @@ def count(value: Any, name: str, *, minimum: int = 0, optional: bool = False) ->
     """Refuse an argument ``name`` that is not a whole number of at least ``minimum``."""
     if value is None and optional:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if not is_whole(value) or value < minimum:
         raise InputError(f"must be a whole number, at least {minimum}", field=name, value=value)

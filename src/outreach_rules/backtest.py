@@ -37,6 +37,7 @@ from outreach_rules._optional import require
 from outreach_rules.errors import InputError
 from outreach_rules.explain import Record, decision_record, decisions_frame
 from outreach_rules.model import Contact, Customer, Decision, Effect, Event, Status, TraceStep
+from outreach_rules.planner import check_history
 from outreach_rules.session import Changes, Session
 from outreach_rules.timeline.instants import epoch, from_epoch
 
@@ -190,7 +191,7 @@ def simulate(
     if finish <= begin:
         raise InputError("must come after start", field="end", value=str(end))
     check.collection(customers, "customers", what="a list of Customers")
-    check.collection(events, "events", what="a list of Events and Contacts")
+    check_history(events, "events")
     people = _customers(customers)
     history = _history(events, people)
     past = [e for e in history if e.epoch < begin]

@@ -56,6 +56,7 @@ __all__ = [
     "RawDecision",
     "check_customer",
     "check_engine",
+    "check_history",
     "check_policy",
     "decision_id",
     "plan",
@@ -144,9 +145,7 @@ def decision_id(customer: str, intent: str, ref: str | None) -> str:
 def _check_arguments(policy: Any, customer: Any, history: Any) -> None:
     check_policy(policy)
     check_customer(customer)
-    check.collection(
-        history, "history", what="a list of Events and Contacts", hint="give [] for none"
-    )
+    check_history(history)
 
 
 def check_policy(policy: Any) -> None:
@@ -159,6 +158,11 @@ def check_customer(customer: Any) -> None:
     """Refuse a ``customer`` argument that is not a :class:`Customer`."""
     hint = "build one with Customer(id=..., timezone=..., country=..., since=...)"
     check.argument(customer, Customer, "customer", what="a Customer", hint=hint)
+
+
+def check_history(history: Any, name: str = "history") -> None:
+    """Refuse a history argument (``name``) that cannot be walked as a list of events."""
+    check.collection(history, name, what="a list of Events and Contacts", hint="give [] for none")
 
 
 def check_engine(name: str) -> Engine:

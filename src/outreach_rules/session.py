@@ -43,7 +43,7 @@ from outreach_rules.model import (
     Plan,
     TraceStep,
 )
-from outreach_rules.planner import check_customer, check_engine, check_policy, plan
+from outreach_rules.planner import check_customer, check_engine, check_history, check_policy, plan
 from outreach_rules.stores import MemoryStore, Row, open_store
 from outreach_rules.stores.base import merge_rows
 from outreach_rules.timeline.clock import now_epoch
@@ -122,7 +122,7 @@ class Session:
     ) -> Changes:
         """Start following ``customer`` (or update what is known of them) and plan them."""
         check_customer(customer)
-        check.collection(history, "history", what="a list of Events and Contacts")
+        check_history(history)
         at = now_epoch(now)
         with self.store.transaction() as tx:
             tx.put_customer(customer.id, customer_record(customer))

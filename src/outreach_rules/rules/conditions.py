@@ -7,7 +7,7 @@ A condition is evaluated in a :class:`Context`: the customer, their history, and
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -30,7 +30,6 @@ __all__ = [
     "Match",
     "Sent",
     "Tenure",
-    "condition_tuple",
     "is_condition",
 ]
 
@@ -229,12 +228,6 @@ class Sent:
         )
 
 
-def condition_tuple(value: Iterable[Condition]) -> tuple[Condition, ...]:
-    """Conditions as a tuple; anything but a list as it is, for the validator to refuse."""
-    converted: tuple[Condition, ...] = check.listed(value)
-    return converted
-
-
 def is_condition(value: Any) -> bool:
     """Whether ``value`` can serve as a :class:`Condition` (it has ``holds``)."""
     return callable(getattr(value, "holds", None))
@@ -257,7 +250,7 @@ class AnyOf:
     """At least one of ``conditions`` holds."""
 
     conditions: tuple[Condition, ...] = attrs.field(
-        converter=condition_tuple,
+        converter=check.listed,
         validator=check.each(
             is_condition, "any", "a condition", at_least_one=True, error=PolicyError
         ),

@@ -18,7 +18,7 @@ from outreach_rules import _checks as check
 from outreach_rules.errors import PolicyError
 from outreach_rules.explain import format_local
 from outreach_rules.model import Category, Channel, vocabulary
-from outreach_rules.rules.conditions import Condition, Context, condition_tuple, is_condition
+from outreach_rules.rules.conditions import Condition, Context, is_condition
 from outreach_rules.timeline.calendar import (
     AnnualWindow,
     BusinessDays,
@@ -62,11 +62,6 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 # attrs' mypy plugin understands converters only as named functions.
-def _practices(value: Any) -> tuple[str, ...]:
-    converted: tuple[str, ...] = check.one_or_listed(value)
-    return converted
-
-
 def _names(value: Any, convert: Callable[[Any], Any] | None = None) -> Any:
     items = check.one_or_listed(value)
     if not isinstance(items, tuple):
@@ -86,11 +81,6 @@ def _categories(value: Any) -> frozenset[Category]:
 
 def _channels(value: Any) -> frozenset[Channel]:
     converted: frozenset[Channel] = _names(value, vocabulary(Channel, "channels"))
-    return converted
-
-
-def _spans(value: Any) -> tuple[HourSpan, ...]:
-    converted: tuple[HourSpan, ...] = check.listed(value)
     return converted
 
 
@@ -185,7 +175,7 @@ class AllowedHours:
     """Only these local hours (quiet hours outside them), per set of weekdays."""
 
     spans: tuple[HourSpan, ...] = attrs.field(
-        converter=_spans,
+        converter=check.listed,
         validator=check.each(
             _is_hour_span, "spans", "an HourSpan", at_least_one=True, error=PolicyError
         ),
@@ -465,7 +455,9 @@ class GuardRule:
         default="", validator=check.words("description", error=PolicyError)
     )
     practices: tuple[str, ...] = attrs.field(
-        default=(), converter=_practices, validator=check.texts("practices", error=PolicyError)
+        default=(),
+        converter=check.one_or_listed,
+        validator=check.texts("practices", error=PolicyError),
     )
     intents: frozenset[str] = attrs.field(
         default=frozenset(),
@@ -486,7 +478,7 @@ class GuardRule:
     )
     when: tuple[Condition, ...] = attrs.field(
         default=(),
-        converter=condition_tuple,
+        converter=check.listed,
         validator=check.each(is_condition, "when", "a condition", error=PolicyError),
     )
 

@@ -23,7 +23,7 @@ import attrs
 from outreach_rules import _checks as check
 from outreach_rules._frozen import FrozenMap
 from outreach_rules.errors import InputError, PolicyError
-from outreach_rules.rules.conditions import Condition, condition_tuple, is_condition, is_lasting
+from outreach_rules.rules.conditions import Condition, is_condition, is_lasting
 from outreach_rules.timeline.instants import Duration, epoch
 
 if TYPE_CHECKING:
@@ -48,11 +48,6 @@ def _every(value: Any) -> Duration | None:
     return None if value is None else Duration.parse(value, "every")
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    converted: tuple[str, ...] = check.one_or_listed(value)
-    return converted
-
-
 @attrs.frozen(kw_only=True)
 class Trigger:
     """A pattern over the history that proposes ``intent``; see the module docstring."""
@@ -64,11 +59,13 @@ class Trigger:
         default="", validator=check.words("description", error=PolicyError)
     )
     practices: tuple[str, ...] = attrs.field(
-        default=(), converter=_strings, validator=check.texts("practices", error=PolicyError)
+        default=(),
+        converter=check.one_or_listed,
+        validator=check.texts("practices", error=PolicyError),
     )
     when: tuple[Condition, ...] = attrs.field(
         default=(),
-        converter=condition_tuple,
+        converter=check.listed,
         validator=check.each(is_condition, "when", "a condition", error=PolicyError),
     )
     requires: str | None = attrs.field(
@@ -76,7 +73,7 @@ class Trigger:
     )
     unless: tuple[str, ...] = attrs.field(
         default=(),
-        converter=_strings,
+        converter=check.one_or_listed,
         validator=check.texts("unless", pattern=check.KIND, error=PolicyError),
     )
     correlate: bool = attrs.field(

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from outreach_rules._checks import is_whole
 from outreach_rules.errors import InputError, MaxIterationsReached
 from outreach_rules.timeline.operators import Blocked
 from outreach_rules.timeline.zone import DAY, Zone, date_of_wall, wall_of_date, weekday_of_wall
@@ -59,9 +60,7 @@ def weekday_set(days: Iterable[int]) -> frozenset[int]:
 
 def check_weekdays(_: object, __: attrs.Attribute[frozenset[int]], days: object) -> None:
     """An attrs validator: weekday numbers from 0 (Monday) to 6 (Sunday)."""
-    if not isinstance(days, frozenset) or not all(
-        isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6 for day in days
-    ):
+    if not isinstance(days, frozenset) or not all(is_whole(day) and 0 <= day <= 6 for day in days):
         shown = sorted(days, key=str) if isinstance(days, frozenset) else days
         raise InputError("weekdays run from 0 (Monday) to 6 (Sunday)", field="days", value=shown)
 
@@ -76,7 +75,7 @@ def check_month_day(_: object, attribute: attrs.Attribute[tuple[int, int]], valu
     """An attrs validator: a month and day that some year has (29 February included)."""
     try:
         month, day = value
-        if isinstance(month, bool) or isinstance(day, bool):
+        if not (is_whole(month) and is_whole(day)):
             raise TypeError
         dt.date(2024, month, day)
     except (ValueError, TypeError, OverflowError):
@@ -95,10 +94,7 @@ class HourSpan:
 
     @end.validator
     def _within_a_day(self, _: attrs.Attribute[int], end: int) -> None:
-        seconds = (self.start, end)
-        if any(isinstance(t, bool) or not isinstance(t, int) for t in seconds) or not (
-            0 <= self.start < end <= DAY
-        ):
+        if not (is_whole(self.start) and is_whole(end) and 0 <= self.start < end <= DAY):
             raise InputError(
                 "must start before it ends, within one day",
                 field="hours",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
+from outreach_rules._checks import is_whole
 from outreach_rules.errors import TimeError
 from outreach_rules.timeline.zone import (
     ACCEPTED_SPAN,
@@ -169,7 +170,7 @@ _DURATION_HINT = "write it as '3 days', '2 hours 30 minutes', '1 year' or ISO 86
 
 
 def _whole(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_whole(value):
         raise TimeError("must be a whole number", field=f"duration.{attribute.name}", value=value)
 
 
