@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -28,6 +29,22 @@ from outreach_rules import (
     Trigger,
     WhileOpen,
 )
+from outreach_rules._cores import CORES, CoreName, rust_module, using
+
+if rust_module() is None:
+    # Said on purpose, so the suite runs quietly where the Rust core is not built.
+    os.environ.setdefault("OUTREACH_RULES_CORE", "python")
+
+CORES_HERE = [core for core in CORES if core == "python" or rust_module() is not None]
+
+
+@pytest.fixture(params=CORES_HERE)
+def each_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test runs once on each planning core built here (the processes it starts too)."""
+    core: CoreName = request.param
+    monkeypatch.setenv("OUTREACH_RULES_CORE", core)
+    with using(core):
+        yield core
 
 
 def refused_with(kind: type[OutreachRulesError], build: Callable[[], object]) -> OutreachRulesError:

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# Both planning cores, one behaviour: each test runs on every core built here.
+pytestmark = pytest.mark.usefixtures("each_core")
+
 NOW = "2026-12-14T09:30:00Z"
 SCRIPT = shutil.which("outreach-rules", path=str(Path(sys.executable).parent))
 

@@ -27,6 +27,9 @@ from outreach_rules.planner import plan_records
 
 from conftest import order, shop_policy
 
+# Both planning cores, one behaviour: each test runs on every core built here.
+pytestmark = pytest.mark.usefixtures("each_core")
+
 MakeCustomer = Callable[..., Customer]
 
 

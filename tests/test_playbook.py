@@ -29,6 +29,9 @@ from outreach_rules.testing import assert_not_scheduled, assert_scheduled, asser
 
 from conftest import order
 
+# Both planning cores, one behaviour: each test runs on every core built here.
+pytestmark = pytest.mark.usefixtures("each_core")
+
 
 @pytest.fixture(scope="module")
 def playbook() -> Policy:

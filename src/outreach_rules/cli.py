@@ -14,10 +14,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import IO, Any
 
+from outreach_rules._cores import core_name
 from outreach_rules._parts import plan_files, write_records
 from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, record_groups
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
@@ -338,11 +339,29 @@ _PLAN_EXAMPLES = """examples:
 """
 
 
+class _Version(argparse.Action):
+    """``--version``: the package's version and the core that plans (it may refuse: an
+    ``OUTREACH_RULES_CORE`` that names no built core is exit 2, as any bad input)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        try:
+            core = core_name()
+        except OutreachRulesError as error:
+            parser.exit(EXIT_BAD_INPUT, f"{PROGRAM}: error: {error}\n")
+        parser.exit(EXIT_OK, f"{PROGRAM} {metadata.version('outreach-rules')} core: {core}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Decide when and how to contact each customer, and explain why.",
         epilog="Run 'outreach-rules COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="print the version and the planning core in use (rust or python), and exit",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     formatter = argparse.RawDescriptionHelpFormatter

@@ -16,40 +16,41 @@ tie breaks on names.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from outreach_rules import _checks as check
+from outreach_rules import _rust
+from outreach_rules._compile import Uncompilable
+from outreach_rules._cores import core_name
+from outreach_rules._raw import RawDecision, Step
 from outreach_rules.engines.durable import propose as propose_with_durable_rules
 from outreach_rules.engines.native import propose
 from outreach_rules.errors import InputError
-from outreach_rules.explain import Record, format_local, iso_local, iso_utc
+from outreach_rules.explain import Record, format_local
 from outreach_rules.model import (
-    Category,
     Channel,
     Contact,
     Customer,
-    Decision,
     Effect,
     Event,
     Intent,
     Plan,
     Status,
-    TraceStep,
 )
 from outreach_rules.policy import Policy
 from outreach_rules.rules.channels import category_guards, channel_guards
 from outreach_rules.rules.guards import GuardRule, Placing
 from outreach_rules.rules.history import ContactMade, History
 from outreach_rules.timeline.clock import now_epoch
-from outreach_rules.timeline.instants import Duration, from_epoch, local
+from outreach_rules.timeline.instants import from_epoch
 from outreach_rules.timeline.operators import Guard, Settlement, settle
 from outreach_rules.timeline.zone import Zone
 
 if TYPE_CHECKING:
-    from outreach_rules.rules.triggers import Proposal, Trigger
+    from outreach_rules.rules.triggers import Proposal
 
 __all__ = [
     "ENGINES",
@@ -108,7 +109,13 @@ def plan_records(
     The batch paths (the command line, Spark) use it: instants go from epoch seconds
     straight to ISO 8601 text.
     """
-    drafts = plan_raw(policy, customer, history, now=now_epoch(now), engine=engine)
+    at = now_epoch(now)
+    history = _checked_arguments(policy, customer, history, engine)
+    on_rust = _on_rust(policy, customer, history, engine)
+    if on_rust is not None:
+        core, group = on_rust
+        return _rust.plan_records(core, [group], at)[0]
+    drafts = _plan_python(policy, customer, history, at, engine)
     return [raw.record(customer) for raw in drafts]
 
 
@@ -121,7 +128,17 @@ def plan_raw(
     engine: str = "native",
 ) -> list[RawDecision]:
     """The planner's own result: decisions with instants as epoch seconds, in plan order."""
-    _check_arguments(policy, customer, history)
+    history = _checked_arguments(policy, customer, history, engine)
+    on_rust = _on_rust(policy, customer, history, engine)
+    if on_rust is not None:
+        core, group = on_rust
+        return _rust.plan_raw(core, [group], now)[0]
+    return _plan_python(policy, customer, history, now, engine)
+
+
+def _plan_python(
+    policy: Policy, customer: Customer, history: Iterable[Event | Contact], now: int, engine: str
+) -> list[RawDecision]:
     propose_with = check_engine(engine)
     intents = {intent.name: intent for intent in policy.intents}
     indexed = History(customer, history, intents)
@@ -136,16 +153,38 @@ def plan_raw(
     return decisions
 
 
+def _on_rust(
+    policy: Policy, customer: Customer, history: Iterable[Event | Contact], engine: str
+) -> tuple[Any, bytes] | None:
+    """The compiled policy and the customer's line for the Rust core; None where the
+    Python planner plans (its core chosen, the durable-rules engine asked for, or a
+    policy or data that only it can carry)."""
+    if engine != "native" or core_name() != "rust":
+        return None
+    core = _rust.compiled(policy)
+    if core is None:
+        return None
+    try:
+        return core, _rust.wire_group(customer, history)
+    except Uncompilable:
+        return None
+
+
 def decision_id(customer: str, intent: str, ref: str | None) -> str:
     """The stable id of the decision for a customer, intent and ref."""
     key = "\x1f".join((customer, intent, "" if ref is None else ref)).encode()
     return "d-" + hashlib.blake2b(key, digest_size=10).hexdigest()
 
 
-def _check_arguments(policy: Any, customer: Any, history: Any) -> None:
+def _checked_arguments(
+    policy: Any, customer: Any, history: Any, engine: str
+) -> Sequence[Event | Contact]:
+    """The arguments checked, and the history as a sequence that can be walked twice."""
     check_policy(policy)
     check_customer(customer)
     check_history(history)
+    check_engine(engine)
+    return history if isinstance(history, list | tuple) else tuple(history)
 
 
 def check_policy(policy: Any) -> None:
@@ -187,75 +226,6 @@ def _rank(policy: Policy, proposal: Proposal) -> tuple[int, bool, int, str, str]
 def _order(decision: RawDecision) -> tuple[bool, int, str, str]:
     send_at = decision.send_at
     return (send_at is None, 0 if send_at is None else send_at, decision.intent, decision.ref or "")
-
-
-Step = tuple[str, Effect, str, "int | None", "int | None"]
-
-
-@attrs.frozen
-class RawDecision:
-    """A decision as the planner makes it: instants as epoch seconds, steps as tuples."""
-
-    id: str
-    intent: str
-    category: Category
-    ref: str | None
-    status: Status
-    send_at: int | None
-    channel: Channel | None
-    expires: int | None
-    waiting_for: str | None
-    steps: tuple[Step, ...]
-
-    def decision(self, customer: Customer) -> Decision:
-        """The public :class:`Decision`, with pendulum instants."""
-        return Decision(
-            id=self.id,
-            customer=customer.id,
-            intent=self.intent,
-            category=self.category,
-            ref=self.ref,
-            status=self.status,
-            send_at=None if self.send_at is None else from_epoch(self.send_at),
-            local_send_at=None if self.send_at is None else local(self.send_at, customer.zone),
-            channel=self.channel,
-            expires=None if self.expires is None else from_epoch(self.expires),
-            waiting_for=self.waiting_for,
-            trace=tuple(
-                TraceStep(
-                    rule=rule,
-                    effect=effect,
-                    why=why,
-                    before=None if before is None else from_epoch(before),
-                    after=None if after is None else from_epoch(after),
-                )
-                for rule, effect, why, before, after in self.steps
-            ),
-        )
-
-    def record(self, customer: Customer) -> Record:
-        """The decision in the output contract; the same as ``decision_record(self.decision())``."""
-        send_at = self.send_at
-        return {
-            "id": self.id,
-            "customer": customer.id,
-            "intent": self.intent,
-            "ref": self.ref,
-            "status": str(self.status),
-            "send_at": None if send_at is None else iso_utc(send_at),
-            "local_send_at": None if send_at is None else iso_local(send_at, customer.zone),
-            "channel": None if self.channel is None else str(self.channel),
-            "trace": [
-                {
-                    "rule": rule,
-                    "effect": str(effect),
-                    "from": None if before is None else iso_utc(before),
-                    "to": None if after is None else iso_utc(after),
-                    "why": why,
-                }
-                for rule, effect, why, before, after in self.steps
-            ],
-        }
 
 
 @attrs.define
@@ -456,22 +426,9 @@ def _chose_text(intent: Intent, channel: Channel, skipped: list[tuple[Channel, S
 def _proposal_text(policy: Policy, proposal: Proposal, history: History) -> str:
     trigger = proposal.trigger
     zone = history.customer.zone
-    head = trigger.description or f"trigger {trigger.id}"
+    head = trigger.head
     about = proposal.basis if proposal.ref is None else f"{proposal.basis} ({proposal.ref})"
     if proposal.basis_at is None:
         return f"{head}: waits for {about}"
-    timing = policy.cached(("timing", trigger.id), _timing_text, trigger)
+    timing = policy.cached(("timing", trigger.id), trigger.timing_text)
     return f"{head}: {about} at {format_local(proposal.basis_at, zone)}{timing}"
-
-
-def _timing_text(trigger: Trigger) -> str:
-    parts = [""]
-    delay = trigger.delay
-    if delay.months < 0 or delay.days < 0 or delay.seconds < 0:
-        parts.append(f"from {delay.negated()} before")
-    elif delay.months or delay.days or delay.seconds:
-        parts.append(f"from {delay} later")
-    if trigger.expires is not None:
-        lapse = trigger.expires
-        parts.append("lapses then" if lapse == Duration() else f"lapses {lapse} after")
-    return "; ".join(parts)

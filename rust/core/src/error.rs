@@ -31,9 +31,14 @@ impl ErrorKind {
     }
 }
 
-/// What went wrong and where: the fields of Python's `OutreachRulesError`.
+/// What went wrong and where: the fields of Python's `OutreachRulesError`, boxed, so that
+/// a `Result` in the hot path stays one pointer wide.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CoreError {
+pub struct CoreError(Box<Details>);
+
+/// The fields of a [`CoreError`], read and written through it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Details {
     pub kind: ErrorKind,
     pub message: String,
     pub field: Option<String>,
@@ -47,7 +52,7 @@ pub struct CoreError {
 
 impl CoreError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        CoreError {
+        CoreError(Box::new(Details {
             kind,
             message: message.into(),
             field: None,
@@ -56,7 +61,7 @@ impl CoreError {
             file: None,
             line: None,
             rule: None,
-        }
+        }))
     }
 
     pub fn input(message: impl Into<String>) -> Self {
@@ -130,5 +135,19 @@ impl fmt::Display for CoreError {
 }
 
 impl std::error::Error for CoreError {}
+
+impl std::ops::Deref for CoreError {
+    type Target = Details;
+
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for CoreError {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.0
+    }
+}
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

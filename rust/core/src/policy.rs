@@ -67,7 +67,11 @@ pub enum Condition {
     /// `customer.country_code`, `customer.timezone`, `data.<path>` or
     /// `customer.attributes.<path>`; `op` one of eq, ne, lt, le, gt, ge, in, not_in,
     /// exists, missing. `value` is plain JSON data (lists for Python's tuples).
-    Match { field: String, op: String, value: Value },
+    Match {
+        field: String,
+        op: String,
+        value: Value,
+    },
     Tenure {
         at_least: Option<Duration>,
         at_most: Option<Duration>,
@@ -77,10 +81,17 @@ pub enum Condition {
         at_least: Option<i64>,
         at_most: Option<i64>,
     },
-    Sent { intent: String },
+    Sent {
+        intent: String,
+    },
     /// Month and day, both included; the window may cross New Year.
-    InWindow { start: (u32, u32), end: (u32, u32) },
-    AnyOf { conditions: Vec<Condition> },
+    InWindow {
+        start: (u32, u32),
+        end: (u32, u32),
+    },
+    AnyOf {
+        conditions: Vec<Condition>,
+    },
 }
 
 /// Python's `GuardRule`: a spec and the proposals it applies to.
@@ -105,14 +116,19 @@ pub struct GuardRule {
 
 impl GuardRule {
     /// Whether the rule's scope takes in this intent, category and channel.
-    pub fn covers(&self, intent: &str, category: Option<Category>, channel: Option<Channel>) -> bool {
+    pub fn covers(
+        &self,
+        intent: &str,
+        category: Option<Category>,
+        channel: Option<Channel>,
+    ) -> bool {
         if !self.intents.is_empty() && !self.intents.iter().any(|name| name == intent) {
             return false;
         }
         if !self.categories.is_empty() && !category.is_some_and(|c| self.categories.contains(&c)) {
             return false;
         }
-        !(!self.channels.is_empty() && channel.is_some_and(|c| !self.channels.contains(&c)))
+        self.channels.is_empty() || channel.is_none_or(|c| self.channels.contains(&c))
     }
 }
 
@@ -140,21 +156,33 @@ pub enum Per {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum GuardSpec {
     /// `hours_text`: "09:00-20:00 every day; 10:00-14:00 Sat, Sun".
-    AllowedHours { spans: Vec<HourSpan>, hours_text: String },
+    AllowedHours {
+        spans: Vec<HourSpan>,
+        hours_text: String,
+    },
     /// `days_text`: "Mon-Fri".
     BusinessDays {
         weekdays: Vec<u8>,
         holidays: bool,
         days_text: String,
     },
-    AnnualBlackout { start: (u32, u32), end: (u32, u32) },
-    Blackout { start: Instant, end: Instant },
+    AnnualBlackout {
+        start: (u32, u32),
+        end: (u32, u32),
+    },
+    Blackout {
+        start: Instant,
+        end: Instant,
+    },
     AfterEvent {
         kind: String,
         delay: Duration,
         correlate: bool,
     },
-    NotOnDayOf { kind: String, correlate: bool },
+    NotOnDayOf {
+        kind: String,
+        correlate: bool,
+    },
     NotWithinAfter {
         kind: String,
         period: Duration,

@@ -1,6 +1,212 @@
+//! `outreach_rules._core`: the planning core for Python, in a few batch functions.
+//!
+//! Customers cross the boundary many at a time, as JSON Lines; the planning runs with
+//! the GIL released, in threads; each customer's result comes back in order, as bytes or
+//! as the library's own exception (never raised here, so that a batch can go on past a
+//! bad customer). Zones, holidays and unusual instants come from a Python object (see
+//! `outreach_rules/_rust.py`), so that both planning cores read the same calendars.
+
+mod convert;
+mod sources;
+
+use outreach_core::arbitration;
+use outreach_core::model::{Customer, Event, Instant, RawDecision};
+use outreach_core::policy::Policy;
+use outreach_core::records::{self, Form, TraceLevel};
+use outreach_core::time::Calendars;
+use outreach_core::{CoreError, ErrorKind};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use serde::Deserialize;
+use sources::PySources;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// One customer and their history, as `outreach_rules._rust` writes them.
+#[derive(Deserialize)]
+struct Group {
+    customer: Customer,
+    history: Vec<Event>,
+}
+
+/// A policy compiled once into the core, with the calendars it plans in.
+#[pyclass(frozen, module = "outreach_rules._core")]
+struct CompiledPolicy {
+    policy: Arc<Policy>,
+    calendars: Arc<Calendars>,
+    sources: Arc<PySources>,
+}
+
+#[pymethods]
+impl CompiledPolicy {
+    /// Compile `policy` (the JSON of `outreach_rules._compile`); `sources` answers for
+    /// zones, holidays and instants.
+    #[new]
+    fn new(policy: &[u8], sources: Py<PyAny>) -> PyResult<Self> {
+        let policy: Policy = serde_json::from_slice(policy).map_err(|error| {
+            pyo3::exceptions::PyValueError::new_err(format!("not a compiled policy: {error}"))
+        })?;
+        let sources = Arc::new(PySources::new(sources));
+        Ok(CompiledPolicy {
+            policy: Arc::new(policy),
+            calendars: Arc::new(Calendars::new(sources.clone())),
+            sources,
+        })
+    }
+
+    /// Each group's decisions as records (JSON Lines or CSV rows), or its exception.
+    #[pyo3(signature = (groups, now, *, form = "jsonl", trace = "full", threads = 1))]
+    fn plan_records(
+        &self,
+        py: Python<'_>,
+        groups: &[u8],
+        now: Instant,
+        form: &str,
+        trace: &str,
+        threads: usize,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let form = match form {
+            "jsonl" => Form::Jsonl,
+            "csv" => Form::Csv,
+            _ => {
+                return Err(convert::value_error(format!(
+                    "form={form:?} is not jsonl or csv"
+                )))
+            }
+        };
+        let trace = match trace {
+            "full" => TraceLevel::Full,
+            "none" => TraceLevel::None,
+            _ => {
+                return Err(convert::value_error(format!(
+                    "trace={trace:?} is not full or none"
+                )))
+            }
+        };
+        let results = self.each_group(py, groups, now, threads, |customer, decisions| {
+            let zone = self.calendars.zone(&customer.timezone)?;
+            let mut out = Vec::with_capacity(1024);
+            records::write_decisions(&mut out, customer, &zone, &decisions, form, trace)?;
+            Ok(out)
+        });
+        self.to_python(py, results)
+    }
+
+    /// Each group's decisions as a JSON array of raw decisions (instants as seconds).
+    #[pyo3(signature = (groups, now, *, threads = 1))]
+    fn plan_raw(
+        &self,
+        py: Python<'_>,
+        groups: &[u8],
+        now: Instant,
+        threads: usize,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let results = self.each_group(py, groups, now, threads, |_, decisions| {
+            serde_json::to_vec(&decisions)
+                .map_err(|error| CoreError::new(ErrorKind::Engine, error.to_string()))
+        });
+        self.to_python(py, results)
+    }
+}
+
+type Rendered = Result<Vec<u8>, CoreError>;
+
+impl CompiledPolicy {
+    /// Plan every group (one JSON object per line) in `threads` threads with the GIL
+    /// released, and render each with `render`; the results in the order of the groups.
+    fn each_group<F>(
+        &self,
+        py: Python<'_>,
+        groups: &[u8],
+        now: Instant,
+        threads: usize,
+        render: F,
+    ) -> Vec<Rendered>
+    where
+        F: Fn(&Customer, Vec<RawDecision>) -> Rendered + Sync,
+    {
+        let lines: Vec<&[u8]> = groups
+            .split(|byte| *byte == b'\n')
+            .filter(|line| !line.is_empty())
+            .collect();
+        let policy = &*self.policy;
+        let calendars = &*self.calendars;
+        let work = |line: &[u8]| -> Rendered {
+            guarded(|| {
+                let Group { customer, history } =
+                    serde_json::from_slice(line).map_err(|error| {
+                        CoreError::new(
+                            ErrorKind::Engine,
+                            format!("a group the core cannot read: {error}"),
+                        )
+                    })?;
+                let decisions = arbitration::plan(policy, calendars, &customer, history, now)?;
+                render(&customer, decisions)
+            })
+        };
+        py.detach(|| {
+            if threads <= 1 || lines.len() < 2 {
+                return lines.iter().map(|line| work(line)).collect();
+            }
+            let size = lines.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = lines
+                    .chunks(size)
+                    .map(|part| {
+                        let work = &work;
+                        scope.spawn(move || part.iter().map(|line| work(line)).collect::<Vec<_>>())
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|part| {
+                        part.join()
+                            .unwrap_or_else(|panic| vec![Err(panicked(&panic))])
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    fn to_python(&self, py: Python<'_>, results: Vec<Rendered>) -> PyResult<Vec<Py<PyAny>>> {
+        results
+            .into_iter()
+            .map(|result| match result {
+                Ok(bytes) => Ok(PyBytes::new(py, &bytes).into_any().unbind()),
+                Err(error) => convert::exception(py, &error, &self.sources),
+            })
+            .collect()
+    }
+}
+
+/// `work()`, with a panic turned into the library's own error: none crosses into Python.
+fn guarded(work: impl FnOnce() -> Rendered) -> Rendered {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| Err(panicked(&panic)))
+}
+
+fn panicked(panic: &Box<dyn std::any::Any + Send>) -> CoreError {
+    let text = if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "no message".to_owned()
+    };
+    CoreError::new(
+        ErrorKind::Engine,
+        format!("the Rust core failed on this customer ({text}); this is a bug, please report it"),
+    )
+}
+
+/// The core's version, for `outreach-rules --version`.
+#[pyfunction]
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
 
 #[pymodule]
-fn _core(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CompiledPolicy>()?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
     Ok(())
 }

@@ -186,11 +186,15 @@ class AllowedHours:
         """Hours such as ``AllowedHours.between("10:00", "18:00", days="mon-fri")``."""
         return cls(spans=(HourSpan(weekdays(days), clock_seconds(start), clock_seconds(end)),))
 
-    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
-        hours = "; ".join(
+    def hours_text(self) -> str:
+        """The allowed hours in words: ``09:00-20:00 every day; 10:00-14:00 Sat, Sun``."""
+        return "; ".join(
             f"{_clock(s.start)}-{_clock(s.end)} {_days_text(s.days)}" for s in self.spans
         )
-        return f"only {hours}, in the customer's time zone ({placing.customer.timezone})"
+
+    def describe(self, rule: GuardRule, placing: Placing, /) -> str:
+        zone = placing.customer.timezone
+        return f"only {self.hours_text()}, in the customer's time zone ({zone})"
 
     def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
         return LocalTime(rule.id, why, placing.customer.zone, Hours(self.spans))
@@ -209,7 +213,11 @@ class BusinessDaysOnly:
         holidays = (
             f", not on public holidays in {placing.customer.country}" if self.holidays else ""
         )
-        return f"only on business days ({_days_text(self.weekdays)}{holidays})"
+        return f"only on business days ({self.days_text()}{holidays})"
+
+    def days_text(self) -> str:
+        """The weekdays in words: ``Mon-Fri``."""
+        return _days_text(self.weekdays)
 
     def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard:
         customer = placing.customer

@@ -16,7 +16,7 @@ from outreach_rules.model import Category, Channel, Contact, Event
 if TYPE_CHECKING:
     from outreach_rules.model import Customer, Intent
 
-__all__ = ["ContactMade", "History"]
+__all__ = ["ContactMade", "History", "as_event"]
 
 
 @attrs.frozen
@@ -122,12 +122,7 @@ def _checked(customer: Customer, events: Iterable[Event | Contact]) -> list[Even
     seen: dict[str, Event] = {}
     kept: list[Event] = []
     for position, item in enumerate(events):
-        event = item.as_event() if isinstance(item, Contact) else item
-        if not isinstance(event, Event):
-            raise InputError(
-                f"must be an Event or a Contact, not {type(item).__name__}",
-                field=f"history[{position}]",
-            )
+        event = as_event(item, position)
         if event.customer is not None and event.customer != customer.id:
             raise InputError(
                 f"belongs to customer {event.customer!r}, not {customer.id!r}",
@@ -148,6 +143,17 @@ def _checked(customer: Customer, events: Iterable[Event | Contact]) -> list[Even
             seen[event.id] = event
         kept.append(event)
     return kept
+
+
+def as_event(item: Event | Contact, position: int) -> Event:
+    """The event that ``history[position]`` stands for; anything else is an error."""
+    event = item.as_event() if isinstance(item, Contact) else item
+    if not isinstance(event, Event):
+        raise InputError(
+            f"must be an Event or a Contact, not {type(item).__name__}",
+            field=f"history[{position}]",
+        )
+    return event
 
 
 def _contact(at: int, event: Event, intents: Mapping[str, Intent]) -> ContactMade:

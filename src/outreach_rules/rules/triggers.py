@@ -115,6 +115,25 @@ class Trigger:
                     hint="use tenure or count with at_least, or tests on the customer",
                 )
 
+    def timing_text(self) -> str:
+        """When the proposal may go out and lapses, as its trace says it: ``; from 3 days
+        later; lapses 60 days after`` (empty when neither is set)."""
+        parts = [""]
+        delay = self.delay
+        if delay.months < 0 or delay.days < 0 or delay.seconds < 0:
+            parts.append(f"from {delay.negated()} before")
+        elif delay.months or delay.days or delay.seconds:
+            parts.append(f"from {delay} later")
+        if self.expires is not None:
+            lapse = self.expires
+            parts.append("lapses then" if lapse == Duration() else f"lapses {lapse} after")
+        return "; ".join(parts)
+
+    @property
+    def head(self) -> str:
+        """How the trace names the trigger: its description, or ``trigger <id>``."""
+        return self.description or f"trigger {self.id}"
+
     @measured_from.validator
     def _from_data(self, _: attrs.Attribute[str | None], value: str | None) -> None:
         if value is not None and (not value.startswith("data.") or value == "data."):

@@ -163,6 +163,18 @@ class Zone:
                 previous = offset
         return found
 
+    def year_table(self, year: int) -> tuple[list[int], list[int]]:
+        """The segments of ``year``: their starts (the first is the year's first second)
+        and offsets. The Rust core plans on these very tables."""
+        if not _FIRST_YEAR <= year <= _LAST_YEAR:
+            raise TimeError(
+                "is outside the years the planner handles",
+                field="year",
+                value=year,
+                hint=f"years run from {_FIRST_YEAR} to {_LAST_YEAR}",
+            )
+        return self._table(year)
+
     def _table(self, year: int) -> tuple[list[int], list[int]]:
         table = self._years.get(year)
         if table is None:

@@ -59,7 +59,12 @@ impl Calendars {
 
     /// The shared zone called `name`; an unknown name is the source's error.
     pub fn zone(&self, name: &str) -> Result<Arc<Zone>> {
-        if let Some(found) = self.zones.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(found) = self
+            .zones
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Ok(found.clone());
         }
         let zone = Arc::new(Zone::load(name, self.sources.clone())?);
@@ -76,11 +81,20 @@ impl Calendars {
         day: i64,
     ) -> Result<bool> {
         let key = (country.to_owned(), subdivision.map(str::to_owned), year);
-        if let Some(days) = self.holidays.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(days) = self
+            .holidays
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(days.contains(&day));
         }
-        let days: Arc<HashSet<i64>> =
-            Arc::new(self.sources.holidays(country, subdivision, year)?.into_iter().collect());
+        let days: Arc<HashSet<i64>> = Arc::new(
+            self.sources
+                .holidays(country, subdivision, year)?
+                .into_iter()
+                .collect(),
+        );
         let found = days.contains(&day);
         self.holidays
             .write()

@@ -1,0 +1,574 @@
+//! Guard rules: where in time a proposal may be placed, and why
+//! (`outreach_rules/rules/guards.py`).
+//!
+//! For each proposal a rule's spec builds a guard operator fitted to the customer's zone,
+//! country and history, and to the decisions already placed in the plan.
+
+use super::channels::consent;
+use crate::error::Result;
+use crate::model::{Channel, Customer, Duration, Event, Instant};
+use crate::policy::{GuardRule, GuardSpec, Intent, Per};
+use crate::time::calendar::WallRule;
+use crate::time::instants::format_local;
+use crate::time::operators::{Guard, Operator};
+use crate::time::Calendars;
+use crate::time::{Zone, DAY};
+use crate::triggers::conditions::{all_hold, Context};
+use crate::triggers::history::{ContactMade, History, CONTACT_SENT};
+use crate::triggers::propose::Proposal;
+use std::sync::Arc;
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Half-open spans of instants; an open end blocks until an event.
+type Spans = Vec<(Instant, Option<Instant>)>;
+
+/// What a guard spec may look at while a proposal is being placed.
+#[derive(Debug, Clone, Copy)]
+pub struct Placing<'a> {
+    pub customer: &'a Customer,
+    pub history: &'a History<'a>,
+    pub proposal: &'a Proposal,
+    pub intent: &'a Intent,
+    /// Contacts placed earlier in this plan.
+    pub placed: &'a [ContactMade],
+    pub channel: Option<Channel>,
+    pub zone: &'a Arc<Zone>,
+}
+
+impl<'a> Placing<'a> {
+    /// Contacts already sent, then those placed earlier in this plan.
+    pub fn contacts(&self) -> impl Iterator<Item = &'a ContactMade> {
+        self.history.contacts.iter().chain(self.placed.iter())
+    }
+
+    /// The same placing, tried on `channel`.
+    pub fn on(self, channel: Channel) -> Placing<'a> {
+        Placing {
+            channel: Some(channel),
+            ..self
+        }
+    }
+
+    /// The proposal's anchor event, if it has one.
+    fn anchor(&self) -> Option<&'a Event> {
+        self.proposal
+            .anchor
+            .and_then(|index| self.history.events.get(index))
+    }
+
+    /// The positions of the `kind` events, of the proposal's ref when correlated.
+    fn matching(&self, kind: &str, correlate: bool) -> &'a [usize] {
+        let reference = self.proposal.reference.as_deref();
+        self.history.matching_indexes(kind, reference, correlate)
+    }
+}
+
+/// Whether the rule's conditions hold for the proposal being placed (its scope aside).
+pub fn holds(rule: &GuardRule, placing: &Placing, calendars: &Calendars) -> Result<bool> {
+    if rule.when.is_empty() {
+        return Ok(true);
+    }
+    let context = Context {
+        customer: placing.customer,
+        history: placing.history,
+        zone: placing.zone,
+        at: placing.proposal.anchor_at,
+        anchor: placing.anchor(),
+    };
+    all_hold(&rule.when, &context, calendars)
+}
+
+/// What the rule enforces, in words a support agent understands (`spec.describe`).
+pub fn describe(rule: &GuardRule, placing: &Placing) -> Result<String> {
+    if let Some(text) = &rule.text {
+        return Ok(text.clone());
+    }
+    let customer = placing.customer;
+    Ok(match &rule.spec {
+        GuardSpec::AllowedHours { hours_text, .. } => format!(
+            "only {hours_text}, in the customer's time zone ({})",
+            customer.timezone
+        ),
+        GuardSpec::BusinessDays {
+            holidays,
+            days_text,
+            ..
+        } => {
+            let country = &customer.country;
+            let holidays = if *holidays {
+                format!(", not on public holidays in {country}")
+            } else {
+                String::new()
+            };
+            format!("only on business days ({days_text}{holidays})")
+        }
+        GuardSpec::AnnualBlackout { start, end } => format!(
+            "not from {} to {}, in the customer's calendar",
+            month_day(*start),
+            month_day(*end)
+        ),
+        GuardSpec::Blackout { start, end } => format!(
+            "not from {} to {}, in the customer's time zone",
+            format_local(*start, placing.zone)?,
+            format_local(*end, placing.zone)?
+        ),
+        GuardSpec::AfterEvent {
+            kind,
+            delay,
+            correlate,
+        } => format!(
+            "not before {} after {}",
+            delay.text,
+            kind_text(kind, *correlate)
+        ),
+        GuardSpec::NotOnDayOf { kind, correlate } => format!(
+            "not on the same day as {}, in the customer's calendar",
+            kind_text(kind, *correlate)
+        ),
+        GuardSpec::NotWithinAfter {
+            kind,
+            period,
+            correlate,
+        } => format!(
+            "not within {} after {}",
+            period.text,
+            kind_text(kind, *correlate)
+        ),
+        GuardSpec::FrequencyCap {
+            limit,
+            period_text,
+            per,
+            ..
+        } => {
+            let noun = if *limit == 1 { "contact" } else { "contacts" };
+            let what = cap_what(rule, *per, placing);
+            format!("at most {limit} {what} {noun} in any {period_text}")
+        }
+        GuardSpec::WhileOpen { opened, closed, .. } => {
+            format!("not while a {opened} is open (until {closed})")
+        }
+        GuardSpec::RequiresConsent => format!(
+            "needs the customer's consent to {} messages",
+            placing.intent.category.as_str()
+        ),
+    })
+}
+
+fn month_day((month, day): (u32, u32)) -> String {
+    let name = MONTHS
+        .get(month.wrapping_sub(1) as usize)
+        .copied()
+        .unwrap_or("?");
+    format!("{day} {name}")
+}
+
+fn kind_text(kind: &str, correlate: bool) -> String {
+    if correlate {
+        format!("{kind} (same ref)")
+    } else {
+        kind.to_owned()
+    }
+}
+
+/// Which contacts a cap counts, in words; Python writes a missing channel as "None".
+fn cap_what<'a>(rule: &'a GuardRule, per: Per, placing: &Placing<'a>) -> &'a str {
+    match per {
+        Per::Intent => &placing.intent.name,
+        Per::Category => placing.intent.category.as_str(),
+        Per::Channel => placing.channel.map_or("None", Channel::as_str),
+        Per::All => &rule.scope_text,
+    }
+}
+
+/// The rule's guard for this proposal, or None when the rule has nothing to say.
+pub fn guard(rule: &GuardRule, why: &str, placing: &Placing) -> Result<Option<Guard>> {
+    Ok(operator(rule, placing)?.map(|op| Guard {
+        rule: rule.id.clone(),
+        why: why.to_owned(),
+        op,
+    }))
+}
+
+/// The operator the rule's spec builds for this proposal (`spec.guard`).
+pub fn operator(rule: &GuardRule, placing: &Placing) -> Result<Option<Operator>> {
+    let zone = placing.zone;
+    Ok(match &rule.spec {
+        GuardSpec::AllowedHours { spans, .. } => {
+            Some(local_time(zone, WallRule::Hours(spans.clone())))
+        }
+        GuardSpec::BusinessDays {
+            weekdays, holidays, ..
+        } => Some(local_time(
+            zone,
+            business_days(weekdays, *holidays, placing.customer),
+        )),
+        GuardSpec::AnnualBlackout { start, end } => Some(local_time(
+            zone,
+            WallRule::AnnualWindow {
+                start: *start,
+                end: *end,
+                inside: false,
+            },
+        )),
+        GuardSpec::Blackout { start, end } => {
+            Some(Operator::intervals(vec![(*start, Some(*end))], None))
+        }
+        GuardSpec::AfterEvent {
+            kind,
+            delay,
+            correlate,
+        } => match placing.matching(kind, *correlate).last() {
+            Some(&last) => {
+                let t = placing.history.times[last];
+                Some(Operator::NotBefore(delay.add_to(t, zone, 1)?))
+            }
+            None => None,
+        },
+        GuardSpec::NotOnDayOf { kind, correlate } => {
+            day_spans(placing.matching(kind, *correlate), placing.history, zone)?
+                .map(|spans| Operator::intervals(spans, None))
+        }
+        GuardSpec::NotWithinAfter {
+            kind,
+            period,
+            correlate,
+        } => within_spans(kind, period, *correlate, placing)?
+            .map(|spans| Operator::intervals(spans, None)),
+        GuardSpec::FrequencyCap {
+            limit, period, per, ..
+        } => Some(Operator::cap(*limit, *period, capped(rule, *per, placing))),
+        GuardSpec::WhileOpen {
+            opened,
+            closed,
+            correlate,
+        } => open_spans(opened, closed, *correlate, placing)
+            .map(|spans| Operator::intervals(spans, Some(closed.clone()))),
+        GuardSpec::RequiresConsent => {
+            let category = placing.intent.category.as_str();
+            match consent(placing.history, category) {
+                Some(true) => None,
+                _ => Some(Operator::Never {
+                    waiting_for: Some("opted_in".to_owned()),
+                }),
+            }
+        }
+    })
+}
+
+fn local_time(zone: &Arc<Zone>, rule: WallRule) -> Operator {
+    Operator::LocalTime {
+        zone: Arc::clone(zone),
+        rule,
+    }
+}
+
+/// The business-day calendar; the customer's holidays count only when the rule says so.
+fn business_days(weekdays: &[u8], holidays: bool, customer: &Customer) -> WallRule {
+    let bits = weekdays
+        .iter()
+        .filter(|&&day| day < 7)
+        .fold(0u8, |bits, &day| bits | (1 << day));
+    let country = holidays.then(|| {
+        let subdivision = customer.subdivision().map(str::to_owned);
+        (customer.country_code().to_owned(), subdivision)
+    });
+    WallRule::BusinessDays {
+        weekdays: bits,
+        country,
+    }
+}
+
+/// The customer's local calendar days of the given events; None for no events.
+fn day_spans(indexes: &[usize], history: &History, zone: &Zone) -> Result<Option<Spans>> {
+    if indexes.is_empty() {
+        return Ok(None);
+    }
+    let mut spans = Vec::with_capacity(indexes.len());
+    for &i in indexes {
+        let t = history.times[i];
+        let midnight = zone.to_wall(t)?.div_euclid(DAY) * DAY;
+        spans.push((
+            zone.from_wall(midnight)?,
+            Some(zone.from_wall(midnight + DAY)?),
+        ));
+    }
+    Ok(Some(spans))
+}
+
+/// A `period` after each `kind` event; `contact_sent` counts this plan's contacts too.
+fn within_spans(
+    kind: &str,
+    period: &Duration,
+    correlate: bool,
+    placing: &Placing,
+) -> Result<Option<Spans>> {
+    let zone = placing.zone;
+    let spans: Spans = if kind == CONTACT_SENT {
+        let times = placing.contacts().map(|contact| contact.at);
+        times
+            .map(|t| Ok((t, Some(period.add_to(t, zone, 1)?))))
+            .collect::<Result<_>>()?
+    } else {
+        let history = placing.history;
+        let times = placing
+            .matching(kind, correlate)
+            .iter()
+            .map(|&i| history.times[i]);
+        times
+            .map(|t| Ok((t, Some(period.add_to(t, zone, 1)?))))
+            .collect::<Result<_>>()?
+    };
+    Ok((!spans.is_empty()).then_some(spans))
+}
+
+/// The contacts a cap counts: those in the rule's scope, narrowed by `per`.
+fn capped(rule: &GuardRule, per: Per, placing: &Placing) -> Vec<Instant> {
+    let intent = placing.intent;
+    placing
+        .contacts()
+        .filter(|c| rule.covers(&c.intent, c.category, c.channel))
+        .filter(|c| match per {
+            Per::All => true,
+            Per::Intent => c.intent == intent.name,
+            Per::Category => c.category == Some(intent.category),
+            Per::Channel => c.channel == placing.channel,
+        })
+        .map(|c| c.at)
+        .collect()
+}
+
+/// From each `opened` event to the first `closed` one of its ref at or after it.
+fn open_spans(opened: &str, closed: &String, correlate: bool, placing: &Placing) -> Option<Spans> {
+    let history = placing.history;
+    let reference = placing.proposal.reference.as_deref();
+    let kinds = std::slice::from_ref(closed);
+    let spans: Spans = history
+        .matching_indexes(opened, reference, correlate)
+        .iter()
+        .map(|&i| {
+            let (t, event) = (history.times[i], &history.events[i]);
+            let closing = history.first_after(kinds, t, event.reference.as_deref(), true);
+            (t, closing.map(|(end, _)| end))
+        })
+        .collect();
+    (!spans.is_empty()).then_some(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guards::testing;
+    use crate::policy::Policy;
+    use serde_json::{json, Value};
+
+    fn rules(guards: Value) -> Policy {
+        testing::policy(guards)
+    }
+
+    /// What each rule says and builds for a `promo` proposal of ref `o1` on `channel`.
+    fn placed(
+        policy: &Policy,
+        country: &str,
+        events: Value,
+        placed: &[ContactMade],
+        channel: Option<Channel>,
+    ) -> Vec<(String, Option<Operator>)> {
+        let calendars = testing::calendars();
+        let customer = testing::customer(country, json!({}));
+        let history = History::new(&customer, testing::events(events), policy).expect("history");
+        let zone = calendars.zone("UTC").expect("zone");
+        let proposal = testing::proposal(Some("o1"), 0);
+        let placing = Placing {
+            customer: &customer,
+            history: &history,
+            proposal: &proposal,
+            intent: &policy.intents[0],
+            placed,
+            channel,
+            zone: &zone,
+        };
+        policy
+            .guards
+            .iter()
+            .map(|rule| {
+                let why = describe(rule, &placing).expect("describe");
+                (why, operator(rule, &placing).expect("operator"))
+            })
+            .collect()
+    }
+
+    fn rule(id: &str, spec: Value, per_channel: bool) -> Value {
+        json!({"id": id, "intents": [], "categories": [], "channels": [], "when": [],
+               "spec": spec, "scope_text": "all of it", "per_channel": per_channel,
+               "text": null})
+    }
+
+    #[test]
+    fn texts_rendered_for_the_customer_intent_and_channel() {
+        let policy = rules(json!([
+            rule(
+                "a",
+                json!({"type": "business_days", "weekdays": [0, 1, 2, 3, 4],
+                             "holidays": true, "days_text": "Mon-Fri"}),
+                false
+            ),
+            rule(
+                "b",
+                json!({"type": "frequency_cap", "limit": 1, "period": 86400,
+                             "period_text": "1 day", "per": "channel"}),
+                true
+            ),
+            rule(
+                "c",
+                json!({"type": "frequency_cap", "limit": 2, "period": 86400,
+                             "period_text": "1 day", "per": "all"}),
+                false
+            ),
+            rule(
+                "d",
+                json!({"type": "blackout", "start": 0, "end": 86400}),
+                false
+            ),
+            rule("e", json!({"type": "requires_consent"}), false),
+            rule(
+                "f",
+                json!({"type": "allowed_hours", "hours_text": "09:00-20:00 every day",
+                             "spans": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": 32400,
+                                        "end": 72000}]}),
+                false
+            ),
+        ]));
+        let texts: Vec<String> = placed(&policy, "US-NY", json!([]), &[], None)
+            .into_iter()
+            .map(|(why, _)| why)
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "only on business days (Mon-Fri, not on public holidays in US-NY)",
+                "at most 1 None contact in any 1 day",
+                "at most 2 all of it contacts in any 1 day",
+                "not from Thu 1 Jan 1970 00:00 to Fri 2 Jan 1970 00:00, in the customer's time zone",
+                "needs the customer's consent to marketing messages",
+                "only 09:00-20:00 every day, in the customer's time zone (UTC)",
+            ]
+        );
+        let built = placed(&policy, "US-NY", json!([]), &[], None);
+        let Some(Operator::LocalTime { rule, .. }) = &built[0].1 else {
+            panic!("business days build a local-time guard");
+        };
+        let WallRule::BusinessDays { weekdays, country } = rule else {
+            panic!("business days build a business-day rule");
+        };
+        assert_eq!(*weekdays, 0b1_1111);
+        assert_eq!(country, &Some(("US".to_owned(), Some("NY".to_owned()))));
+        let Some(Operator::Never { waiting_for }) = &built[4].1 else {
+            panic!("no consent builds a never");
+        };
+        assert_eq!(waiting_for.as_deref(), Some("opted_in"));
+    }
+
+    #[test]
+    fn a_channel_cap_counts_the_contacts_on_its_channel_placed_or_sent() {
+        let policy = rules(json!([rule(
+            "cap",
+            json!({"type": "frequency_cap", "limit": 1, "period": 86400,
+                   "period_text": "1 day", "per": "channel"}),
+            true
+        )]));
+        let events = json!([
+            {"kind": "contact_sent", "at": 50, "data": {"intent": "x", "channel": "sms"}},
+            {"kind": "contact_sent", "at": 60, "data": {"intent": "x", "channel": "email"}},
+        ]);
+        let contact = |at, channel| ContactMade {
+            at,
+            intent: "promo".to_owned(),
+            category: None,
+            channel: Some(channel),
+            reference: None,
+        };
+        let made = [contact(40, Channel::Sms), contact(10, Channel::Email)];
+        let built = placed(&policy, "GB", events, &made, Some(Channel::Sms));
+        assert_eq!(built[0].0, "at most 1 sms contact in any 1 day");
+        let Some(Operator::Cap { times, .. }) = &built[0].1 else {
+            panic!("a cap builds a cap");
+        };
+        assert_eq!(times, &[40, 50]);
+    }
+
+    #[test]
+    fn spans_of_days_spacing_and_open_complaints() {
+        let policy = rules(json!([
+            rule(
+                "day",
+                json!({"type": "not_on_day_of", "kind": "order_placed",
+                               "correlate": true}),
+                false
+            ),
+            rule(
+                "open",
+                json!({"type": "while_open", "opened": "complaint_opened",
+                                "closed": "complaint_resolved", "correlate": false}),
+                false
+            ),
+            rule(
+                "after",
+                json!({"type": "after_event", "kind": "order_placed",
+                                 "delay": {"months": 0, "days": 0, "seconds": 60, "text": "1 minute"},
+                                 "correlate": false}),
+                false
+            ),
+        ]));
+        let events = json!([
+            {"kind": "order_placed", "at": 90_000, "ref": "o1"},
+            {"kind": "order_placed", "at": 200_000, "ref": "o2"},
+            {"kind": "complaint_opened", "at": 100, "ref": "x1"},
+            {"kind": "complaint_resolved", "at": 150, "ref": "x2"},
+            {"kind": "complaint_opened", "at": 300, "ref": "x2"},
+            {"kind": "complaint_resolved", "at": 400, "ref": "x2"},
+        ]);
+        let built = placed(&policy, "GB", events, &[], None);
+        assert_eq!(
+            built[0].0,
+            "not on the same day as order_placed (same ref), in the customer's calendar"
+        );
+        let Some(Operator::Intervals {
+            spans,
+            waiting_for: None,
+        }) = &built[0].1
+        else {
+            panic!("days build intervals");
+        };
+        assert_eq!(spans, &[(86_400, Some(172_800))]);
+        let Some(Operator::Intervals { spans, waiting_for }) = &built[1].1 else {
+            panic!("open complaints build intervals");
+        };
+        assert_eq!(spans, &[(100, None), (300, Some(400))]);
+        assert_eq!(waiting_for.as_deref(), Some("complaint_resolved"));
+        assert!(matches!(built[2].1, Some(Operator::NotBefore(200_060))));
+    }
+
+    #[test]
+    fn nothing_to_say_without_the_events() {
+        let policy = rules(json!([
+            rule(
+                "day",
+                json!({"type": "not_on_day_of", "kind": "order_placed",
+                               "correlate": false}),
+                false
+            ),
+            rule(
+                "within",
+                json!({"type": "not_within_after", "kind": "contact_sent",
+                                  "period": {"months": 0, "days": 1, "seconds": 0, "text": "1 day"},
+                                  "correlate": false}),
+                false
+            ),
+        ]));
+        let built = placed(&policy, "GB", json!([]), &[], None);
+        assert!(built.iter().all(|(_, op)| op.is_none()));
+    }
+}

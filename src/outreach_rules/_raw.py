@@ -1,0 +1,114 @@
+"""A decision as the planner makes it, before it becomes a public :class:`Decision`.
+
+Both planning cores give these: the Python planner directly, the Rust core as JSON that
+:func:`raw_decision` reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from outreach_rules.explain import Record, iso_local, iso_utc
+from outreach_rules.model import (
+    Category,
+    Channel,
+    Customer,
+    Decision,
+    Effect,
+    Status,
+    TraceStep,
+)
+from outreach_rules.timeline.instants import from_epoch, local
+
+__all__ = ["RawDecision", "Step", "raw_decision"]
+
+
+Step = tuple[str, Effect, str, "int | None", "int | None"]
+
+
+@attrs.frozen
+class RawDecision:
+    """A decision as the planner makes it: instants as epoch seconds, steps as tuples."""
+
+    id: str
+    intent: str
+    category: Category
+    ref: str | None
+    status: Status
+    send_at: int | None
+    channel: Channel | None
+    expires: int | None
+    waiting_for: str | None
+    steps: tuple[Step, ...]
+
+    def decision(self, customer: Customer) -> Decision:
+        """The public :class:`Decision`, with pendulum instants."""
+        return Decision(
+            id=self.id,
+            customer=customer.id,
+            intent=self.intent,
+            category=self.category,
+            ref=self.ref,
+            status=self.status,
+            send_at=None if self.send_at is None else from_epoch(self.send_at),
+            local_send_at=None if self.send_at is None else local(self.send_at, customer.zone),
+            channel=self.channel,
+            expires=None if self.expires is None else from_epoch(self.expires),
+            waiting_for=self.waiting_for,
+            trace=tuple(
+                TraceStep(
+                    rule=rule,
+                    effect=effect,
+                    why=why,
+                    before=None if before is None else from_epoch(before),
+                    after=None if after is None else from_epoch(after),
+                )
+                for rule, effect, why, before, after in self.steps
+            ),
+        )
+
+    def record(self, customer: Customer) -> Record:
+        """The decision in the output contract; the same as ``decision_record(self.decision())``."""
+        send_at = self.send_at
+        return {
+            "id": self.id,
+            "customer": customer.id,
+            "intent": self.intent,
+            "ref": self.ref,
+            "status": str(self.status),
+            "send_at": None if send_at is None else iso_utc(send_at),
+            "local_send_at": None if send_at is None else iso_local(send_at, customer.zone),
+            "channel": None if self.channel is None else str(self.channel),
+            "trace": [
+                {
+                    "rule": rule,
+                    "effect": str(effect),
+                    "from": None if before is None else iso_utc(before),
+                    "to": None if after is None else iso_utc(after),
+                    "why": why,
+                }
+                for rule, effect, why, before, after in self.steps
+            ],
+        }
+
+
+def raw_decision(data: dict[str, Any]) -> RawDecision:
+    """A :class:`RawDecision` from the Rust core's JSON of one."""
+    channel = data["channel"]
+    return RawDecision(
+        id=data["id"],
+        intent=data["intent"],
+        category=Category(data["category"]),
+        ref=data["ref"],
+        status=Status(data["status"]),
+        send_at=data["send_at"],
+        channel=None if channel is None else Channel(channel),
+        expires=data["expires"],
+        waiting_for=data["waiting_for"],
+        steps=tuple(
+            (step["rule"], Effect(step["effect"]), step["why"], step["before"], step["after"])
+            for step in data["steps"]
+        ),
+    )

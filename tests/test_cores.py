@@ -1,0 +1,120 @@
+"""Two planning cores, one behaviour: the Rust core against the Python planner.
+
+Generated policies, customers and histories (``outreach_rules.testing``), across changes
+of clocks, planned by both cores: the same records to the byte, the same raw decisions,
+or the same error, of the same class, in the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from outreach_rules import Contact, Customer, Event, Policy
+from outreach_rules._cores import rust_module, using
+from outreach_rules.errors import OutreachRulesError
+from outreach_rules.planner import plan_raw, plan_records
+from outreach_rules.testing import customers, histories, policies
+from outreach_rules.timeline.instants import epoch
+
+from conftest import shop_policy
+
+pytestmark = pytest.mark.skipif(rust_module() is None, reason="the Rust core is not built here")
+
+# Examples per run: enough to meet every guard kind and condition, within a minute.
+EXAMPLES = 300
+PLAYBOOK = Policy.default()
+
+
+def outcome(core: str, policy: Policy, customer: Customer, history: Any, now: int) -> Any:
+    """What a core gives: the records as JSON bytes and the raw decisions, or the error."""
+    with using(core):  # type: ignore[arg-type]
+        try:
+            records = orjson.dumps(plan_records(policy, customer, history, now=now))
+            raw = plan_raw(policy, customer, history, now=now)
+        except OutreachRulesError as error:
+            return ("error", type(error).__name__, str(error))
+    return ("planned", records, raw)
+
+
+def assert_agree(policy: Policy, customer: Customer, history: Any, now: int) -> None:
+    python = outcome("python", policy, customer, history, now)
+    rust = outcome("rust", policy, customer, history, now)
+    assert rust == python
+
+
+@st.composite
+def cases(draw: st.DrawFn, policy: st.SearchStrategy[Policy]) -> tuple[Any, ...]:
+    chosen = draw(policy)
+    customer = draw(customers())
+    history = draw(histories(customer))
+    times = [event.epoch for event in history] or [customer.since_epoch]
+    now = draw(st.integers(min(times) - 86_400, max(times) + 90 * 86_400))
+    return chosen, customer, history, now
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(policies()))
+def test_cores_agree_on_generated_policies(case: tuple[Any, ...]) -> None:
+    assert_agree(*case)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(st.sampled_from([PLAYBOOK, shop_policy()])))
+def test_cores_agree_on_the_playbook(case: tuple[Any, ...]) -> None:
+    assert_agree(*case)
+
+
+CUSTOMER = Customer(
+    id="c1",
+    timezone="America/St_Johns",
+    country="CA-NL",
+    since="2024-01-01T00:00:00Z",
+    channels={"email": True, "phone": True},
+)
+NOW = epoch("2026-12-13T10:00:00Z")
+
+
+def order(ref: str, at: str, **fields: Any) -> Event:
+    return Event(kind="order_placed", at=at, ref=ref, customer="c1", **fields)
+
+
+DAY_ONE, DAY_TWO = "2026-12-01T10:00:00Z", "2026-12-02T10:00:00Z"
+ODD_HISTORIES = {
+    "two orders at one instant": [order("o1", DAY_ONE), order("o2", DAY_ONE)],
+    "one id, two events": [order("o1", DAY_ONE, id="e1"), order("o2", DAY_TWO, id="e1")],
+    "one event delivered twice": [order("o1", DAY_ONE, id="e1"), order("o1", DAY_ONE, id="e1")],
+    "someone else's": [Event(kind="order_placed", at=DAY_ONE, customer="c2")],
+    "a contact": [Contact(intent="review_request", channel="email", at=DAY_ONE)],
+    "not an event": ["not an event"],
+    "a contact on no channel": [
+        Event(kind="contact_sent", at=DAY_ONE, data={"channel": "fax"}),
+    ],
+}
+
+
+@pytest.mark.parametrize("history", ODD_HISTORIES.values(), ids=ODD_HISTORIES.keys())
+def test_cores_agree_on_histories_that_are_refused_or_odd(history: list[Any]) -> None:
+    assert_agree(PLAYBOOK, CUSTOMER, history, NOW)
+
+
+def test_a_policy_only_python_can_carry_plans_the_same_on_both() -> None:
+    """A condition comparing with a Python object is not JSON: the Python planner plans it."""
+    data = PLAYBOOK.to_dict()
+    data["triggers"][0]["when"] = [{"field": "data.when", "op": "eq", "value": "x"}]
+    policy = Policy.from_dict(data)
+    assert_agree(policy, CUSTOMER, [order("o1", "2026-12-01T10:00:00Z")], NOW)
+
+
+@example(dt.timedelta(0))
+@given(st.timedeltas(min_value=dt.timedelta(days=-400), max_value=dt.timedelta(days=400)))
+@settings(max_examples=50, deadline=None)
+def test_cores_agree_on_each_day_around_a_fall_back(shift: dt.timedelta) -> None:
+    placed = dt.datetime(2010, 11, 6, 23, 0, tzinfo=dt.UTC) + shift
+    history = [order("o1", placed.isoformat(), data={"gift": False})]
+    assert_agree(PLAYBOOK, CUSTOMER, history, epoch(placed) + 3600)
