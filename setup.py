@@ -26,6 +26,9 @@ def _rust_extensions() -> list[object]:
             binding=Binding.PyO3,
             # The committed Cargo.lock, exactly: a build never resolves versions anew.
             args=["--locked"],
+            # Optimised in editable installs too (setuptools-rust's default there is a
+            # debug build, some 30 times slower): the test suite and benchmarks use them.
+            debug=False,
         )
     ]
 

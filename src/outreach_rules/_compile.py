@@ -9,11 +9,11 @@ by the same code the Python planner uses.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from outreach_rules._frozen import FrozenMap
 from outreach_rules.rules.conditions import AnyOf, Count, InWindow, Match, Sent, Tenure
 from outreach_rules.rules.guards import (
     AfterEvent,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from outreach_rules.rules.triggers import Trigger
     from outreach_rules.timeline.instants import Duration
 
-__all__ = ["Uncompilable", "compile_policy"]
+__all__ = ["Uncompilable", "compile_policy", "json_data"]
 
 # These specs say the same whatever the customer, intent and channel: their describe()
 # never looks at the placing, so it is rendered once here.
@@ -107,7 +107,7 @@ def _condition(condition: Condition) -> dict[str, Any]:
             "type": "match",
             "field": condition.field,
             "op": condition.op,
-            "value": _data(condition.value),
+            "value": json_data(condition.value),
         }
     if isinstance(condition, Tenure):
         return {
@@ -131,23 +131,25 @@ def _condition(condition: Condition) -> dict[str, Any]:
     raise Uncompilable(f"a condition of type {type(condition).__name__}")
 
 
-def _data(value: Any) -> Any:
-    """A condition's value as JSON data; Python's tuples become lists."""
+def json_data(value: Any) -> Any:
+    """Frozen data (a condition's value, an event's data) as JSON data: tuples become
+    lists. Raises :class:`Uncompilable` for what JSON cannot carry as Python reads it (a
+    number that is not finite or is past 64 bits, a Python object)."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
         if -(2**63) <= value < 2**64:
             return value
-        raise Uncompilable(f"the number {value} in a condition")
+        raise Uncompilable(f"the number {value}")
     if isinstance(value, float):
         if math.isfinite(value):
             return value
-        raise Uncompilable(f"the number {value} in a condition")
+        raise Uncompilable(f"the number {value}")
     if isinstance(value, list | tuple):
-        return [_data(item) for item in value]
-    if isinstance(value, dict | FrozenMap) and all(isinstance(key, str) for key in value):
-        return {key: _data(item) for key, item in value.items()}
-    raise Uncompilable(f"a condition's value of type {type(value).__name__}")
+        return [json_data(item) for item in value]
+    if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
+        return {key: json_data(item) for key, item in value.items()}
+    raise Uncompilable(f"a value of type {type(value).__name__}")
 
 
 def _guard(rule: GuardRule) -> dict[str, Any]:

@@ -8,13 +8,12 @@ plans on the very calendars the Python planner reads.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from outreach_rules._compile import Uncompilable, compile_policy
+from outreach_rules._compile import Uncompilable, compile_policy, json_data
 from outreach_rules._cores import rust_module
 from outreach_rules._raw import RawDecision, raw_decision
 from outreach_rules.rules.history import as_event
@@ -78,7 +77,7 @@ def wire_group(customer: Customer, history: Iterable[Event | Contact]) -> bytes:
             "customer": event.customer,
             "ref": event.ref,
             "id": event.id,
-            "data": _data(event.data),
+            "data": json_data(event.data),
         }
         for event in (as_event(item, position) for position, item in enumerate(history))
     ]
@@ -89,25 +88,9 @@ def wire_group(customer: Customer, history: Iterable[Event | Contact]) -> bytes:
         "since": customer.since_epoch,
         "channels": sorted(str(channel) for channel in customer.channels),
         "consents": dict(customer.consents),
-        "attributes": _data(customer.attributes),
+        "attributes": json_data(customer.attributes),
     }
     return orjson.dumps({"customer": person, "history": events})
-
-
-def _data(value: Any) -> Any:
-    if isinstance(value, str | bool) or value is None:
-        return value
-    if isinstance(value, int):
-        if -(2**63) <= value < 2**64:
-            return value
-        raise Uncompilable(f"the number {value}")
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        raise Uncompilable(f"the number {value}")
-    if isinstance(value, tuple | list):
-        return [_data(item) for item in value]
-    return {key: _data(item) for key, item in value.items()}
 
 
 def plan_raw(core: Any, groups: Sequence[bytes], now: int) -> list[list[RawDecision]]:

@@ -6,6 +6,7 @@
 //! bad customer). Zones, holidays and unusual instants come from a Python object (see
 //! `outreach_rules/_rust.py`), so that both planning cores read the same calendars.
 
+mod batch;
 mod convert;
 mod sources;
 
@@ -29,12 +30,17 @@ struct Group {
     history: Vec<Event>,
 }
 
+/// How a compiled policy pickles: its class, and what `new` takes.
+type Reduced<'py> = (Bound<'py, PyAny>, (Py<PyBytes>, Py<PyAny>));
+
 /// A policy compiled once into the core, with the calendars it plans in.
 #[pyclass(frozen, module = "outreach_rules._core")]
 struct CompiledPolicy {
     policy: Arc<Policy>,
     calendars: Arc<Calendars>,
     sources: Arc<PySources>,
+    /// What it was made from, so that it pickles (a policy that carries it does).
+    compiled: Py<PyBytes>,
 }
 
 #[pymethods]
@@ -42,8 +48,8 @@ impl CompiledPolicy {
     /// Compile `policy` (the JSON of `outreach_rules._compile`); `sources` answers for
     /// zones, holidays and instants.
     #[new]
-    fn new(policy: &[u8], sources: Py<PyAny>) -> PyResult<Self> {
-        let policy: Policy = serde_json::from_slice(policy).map_err(|error| {
+    fn new(compiled: Bound<'_, PyBytes>, sources: Py<PyAny>) -> PyResult<Self> {
+        let policy: Policy = serde_json::from_slice(compiled.as_bytes()).map_err(|error| {
             pyo3::exceptions::PyValueError::new_err(format!("not a compiled policy: {error}"))
         })?;
         let sources = Arc::new(PySources::new(sources));
@@ -51,7 +57,14 @@ impl CompiledPolicy {
             policy: Arc::new(policy),
             calendars: Arc::new(Calendars::new(sources.clone())),
             sources,
+            compiled: compiled.unbind(),
         })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Reduced<'py>> {
+        let this = slf.get();
+        let args = (this.compiled.clone_ref(py), this.sources.object(py));
+        Ok((slf.get_type().into_any(), args))
     }
 
     /// Each group's decisions as records (JSON Lines or CSV rows), or its exception.
@@ -208,5 +221,6 @@ fn version() -> &'static str {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CompiledPolicy>()?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(batch::plan_files, m)?)?;
     Ok(())
 }

@@ -26,6 +26,11 @@ impl PySources {
         }
     }
 
+    /// The Python object that answers.
+    pub fn object(&self, py: Python<'_>) -> Py<PyAny> {
+        self.object.clone_ref(py)
+    }
+
     /// The Python exception behind an `External` error, once.
     pub fn take(&self, error: &CoreError) -> Option<PyErr> {
         let handle = error.value.as_ref()?.as_u64()?;
