@@ -61,8 +61,9 @@ def headline(customers: int, events: Path) -> str:
     )
 
 
-def plan_command(customers: Path, events: Path, *more: str) -> list[str]:
-    """``outreach-rules plan`` on the workload at :data:`NOW`, without a progress bar."""
+def plan_command(customers: Path, events: Path, *more: str, now: str = NOW) -> list[str]:
+    """``outreach-rules plan`` on the workload at ``now`` (:data:`NOW` unless told),
+    without a progress bar."""
     return [
         sys.executable,
         "-m",
@@ -73,7 +74,7 @@ def plan_command(customers: Path, events: Path, *more: str) -> list[str]:
         "--events",
         str(events),
         "--now",
-        NOW,
+        now,
         "--quiet",
         *more,
     ]

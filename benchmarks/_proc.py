@@ -7,11 +7,12 @@ as the workers multiprocessing's fork server starts: the samplers here add up th
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 
@@ -72,13 +73,37 @@ class TreeMemory(threading.Thread):
         return self.peak
 
 
-def measured(command: list[str]) -> tuple[float, str, int, float]:
-    """Run ``command``: its wall seconds, standard output, peak MB (its whole process tree
-    added up, or its own peak if higher) and CPU seconds (its own and those of the children
-    it waited for). A failure stops the benchmark with the command's standard error."""
+class Failed(SystemExit):
+    """A command that did not exit 0: uncaught, it stops the benchmark with its standard
+    error; caught, :attr:`why` says what happened in a few words."""
+
+    def __init__(self, command: list[str], code: int, stderr: str) -> None:
+        super().__init__(f"failed: {' '.join(command)}\n{stderr}")
+        self.exit_code = code
+        self.stderr = stderr
+
+    @property
+    def why(self) -> str:
+        """``exit 2`` or ``SIGSEGV`` (a negative code is the signal that killed it)."""
+        if self.exit_code < 0:
+            return signal.Signals(-self.exit_code).name
+        return f"exit {self.exit_code}"
+
+
+def measured(
+    command: list[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, str, int, float]:
+    """Run ``command`` (with ``env`` added to this environment, in ``cwd``): its wall
+    seconds, standard output, peak MB (its whole process tree added up, or its own peak if
+    higher) and CPU seconds (its own and those of the children it waited for). A failure
+    raises :class:`Failed`, which stops the benchmark with the command's standard error
+    unless caught."""
+    environment = {**os.environ, **env} if env else None
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=err, text=True, env=environment, cwd=cwd
+        )
         memory = TreeMemory(process.pid)
         memory.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -86,6 +111,7 @@ def measured(command: list[str]) -> tuple[float, str, int, float]:
         peak = max(memory.stop(), usage.ru_maxrss // 1024)  # ru_maxrss: kilobytes on Linux
         out.seek(0)
         err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"failed: {' '.join(command)}\n{err.read()}")
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise Failed(command, code, err.read())
         return wall, out.read(), peak, usage.ru_utime + usage.ru_stime

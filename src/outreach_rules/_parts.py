@@ -7,6 +7,13 @@ exactly what ``workers=1`` writes, and memory stays bounded by one customer's hi
 
 Sortedness is not checked beforehand: a part that finds a customer or an event out of
 order stops, and the whole run starts again through the index.
+
+On the Rust core the whole run is the core's (``outreach_core::batch``): it reads, groups
+and plans in threads of this process, the GIL released, and hands back the bad lines it
+met, in the order this module's reading meets them; they are worded here, by the same
+reader, so that the errors and rejects are the same. A line the core refused that
+Python's reader accepts (``NaN``, say) means the core cannot carry the input: then the
+files are planned as if the Rust core were not there.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from typing import IO, Any
 import attrs
 import orjson
 
+from outreach_rules import _rust
+from outreach_rules._cores import core_name, rust_module
 from outreach_rules._reading import (
     Errors,
     Group,
@@ -30,14 +39,20 @@ from outreach_rules._reading import (
     OnError,
     Rejected,
     Slice,
+    _twice,
+    _unknown_customer,
     build_index,
+    dedupe,
     index_cuts,
     indexed_groups,
     sorted_groups,
 )
-from outreach_rules.errors import InputError
+from outreach_rules.contract import Line, customer_from_record, event_from_record, read_lines
+from outreach_rules.errors import InputError, OutreachRulesError
+from outreach_rules.policy import Policy
+from outreach_rules.timeline.clock import now_epoch
 
-__all__ = ["broadcasts_end", "plan_files", "write_records"]
+__all__ = ["TRACES", "broadcasts_end", "plan_files", "write_records"]
 
 CSV_COLUMNS = (
     "id",
@@ -50,6 +65,8 @@ CSV_COLUMNS = (
     "channel",
     "trace",
 )
+# How much of each decision's trace the records carry.
+TRACES = ("full", "none")
 # Parts per worker: more parts than workers evens out the load.
 _PARTS_PER_WORKER = 4
 
@@ -86,6 +103,7 @@ class Job:
     on_error: OnError
     form: str
     folder: str
+    trace: str = "full"
 
 
 def plan_files(
@@ -96,6 +114,7 @@ def plan_files(
     *,
     now: str,
     form: str = "jsonl",
+    trace: str = "full",
     engine: str = "native",
     on_error: OnError = "fail",
     reject: Callable[[Rejected], None] | None = None,
@@ -103,10 +122,16 @@ def plan_files(
     workdir: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Plan every customer of the files and write their records to ``out``, in customer
-    order; returns how many customers were planned. ``form`` is ``jsonl`` or ``csv``."""
+    """Plan every customer of the files into ``out``, in customer order; returns how many.
+
+    ``form`` is ``jsonl`` or ``csv``; ``trace`` is ``full`` or ``none`` (the JSON Lines
+    records leave their ``trace`` out, the CSV cell is empty); ``workers`` are threads on
+    the Rust core, processes on the Python planner.
+    """
     if workers < 1:
         raise InputError("must be at least 1", field="workers", value=workers)
+    if trace not in TRACES:
+        raise InputError("must be 'full' or 'none'", field="trace", value=trace)
     for path in (customers, events):
         try:
             with open(path, "rb"):
@@ -118,7 +143,18 @@ def plan_files(
     if form == "csv":
         write_records((), form, out, header=True)
     with tempfile.TemporaryDirectory(prefix="outreach-rules-", dir=workdir) as folder:
-        job = Job(policy.to_dict(), now, engine, on_error, form, folder)
+        run = _Run(
+            policy, str(customers), str(events), now, form, trace, engine, on_error, workers, folder
+        )
+        core = _batch_core(run)
+        if core is not None:
+            planned = _plan_on_rust(core, run, out, reject, progress)
+            if planned is not None:
+                return planned
+            # The core could not carry this input: in one process, as the core's run
+            # would have been, with the same first error whatever `workers` says.
+            workers = 1
+        job = Job(policy.to_dict(), now, engine, on_error, form, folder, trace)
         try:
             results = _run(
                 job, _sorted_parts(str(customers), str(events), workers), workers, progress
@@ -130,15 +166,23 @@ def plan_files(
         total = 0
         rejected: list[Rejected] = []
         for done in results:
-            with open(done.output, encoding="utf-8") as part:
-                shutil.copyfileobj(part, out)
+            _copy(done.output, out)
             rejected.extend(done.rejected)
             total += done.customers
-        if reject is not None:
-            # In file and line order, however the input was cut into parts.
-            for item in sorted(rejected, key=lambda r: (r.file or "", r.line or 0, r.reason)):
-                reject(item)
+        _reject_in_order(rejected, reject)
         return total
+
+
+def _copy(output: str, out: IO[str]) -> None:
+    with open(output, encoding="utf-8") as part:
+        shutil.copyfileobj(part, out)
+
+
+def _reject_in_order(rejected: list[Rejected], reject: Callable[[Rejected], None] | None) -> None:
+    if reject is not None:
+        # In file and line order, however the input was cut into parts.
+        for item in sorted(rejected, key=lambda r: (r.file or "", r.line or 0, r.reason)):
+            reject(item)
 
 
 def _run(
@@ -328,7 +372,7 @@ def _plan_part(part: Part) -> Done:
             on_error=job.on_error,
             reject=rejected.append,
         )
-        write_records(batches, job.form, out)
+        write_records(batches, job.form, out, trace=job.trace)
     return Done(output, tuple(rejected), counted.count)
 
 
@@ -363,14 +407,21 @@ class _Counter:
 
 
 def write_records(
-    batches: Iterable[list[dict[str, Any]]], form: str, out: IO[str], *, header: bool = False
+    batches: Iterable[list[dict[str, Any]]],
+    form: str,
+    out: IO[str],
+    *,
+    header: bool = False,
+    trace: str = "full",
 ) -> None:
     """Write decision records as ``jsonl`` or ``csv`` (with the column names first if
-    ``header``); the trace goes into the last CSV column as JSON."""
+    ``header``); the trace goes into the last CSV column as JSON, or with ``trace="none"``
+    nowhere: the JSON Lines records leave the key out and the CSV cell is empty."""
+    traced = trace != "none"
     if form == "jsonl":
         for records in batches:
             for record in records:
-                out.write(_json(record))
+                out.write(_json(record if traced else _untraced(record)))
                 out.write("\n")
         return
     import csv  # noqa: PLC0415 - only the csv form needs it
@@ -381,7 +432,11 @@ def write_records(
     for records in batches:
         for record in records:
             cells = ["" if record[c] is None else record[c] for c in CSV_COLUMNS[:-1]]
-            writer.writerow([*cells, _json(record["trace"])])
+            writer.writerow([*cells, _json(record["trace"]) if traced else ""])
+
+
+def _untraced(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "trace"}
 
 
 def _json(value: Any) -> str:
@@ -389,3 +444,173 @@ def _json(value: Any) -> str:
     # records of text and nulls, about nine times as fast: at some 4 KB of traced
     # decisions per customer, the standard library's encoder took 7% of a run.
     return orjson.dumps(value).decode("utf-8")
+
+
+# -- on the Rust core -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Run:
+    """What the Rust core is asked to plan."""
+
+    policy: Any
+    customers: str
+    events: str
+    now: str
+    form: str
+    trace: str
+    engine: str
+    on_error: OnError
+    threads: int
+    folder: str
+
+
+@attrs.frozen
+class _Met:
+    """A bad line the core met, as Python's reader words it."""
+
+    line: Line | None
+    # Handed to `reject` at once (the index's lines), not sorted with the others at the end.
+    early: bool
+    # Through the on-error policy; or `raised` whatever the policy.
+    error: OutreachRulesError | None = None
+    raised: BaseException | None = None
+
+
+class _Capture(Errors):
+    """An on-error policy that only keeps what it is handed, to apply the real one later."""
+
+    def __init__(self) -> None:
+        super().__init__("skip", None)
+        self.found: list[OutreachRulesError] = []
+
+    def __call__(self, error: OutreachRulesError, line: Line | None) -> None:
+        self.found.append(error)
+
+
+def _plan_on_rust(
+    core: tuple[Any, Any, int],
+    run: _Run,
+    out: IO[str],
+    reject: Callable[[Rejected], None] | None,
+    progress: Callable[[int], None] | None,
+) -> int | None:
+    """Plan on the Rust core; None (nothing written or rejected) where only Python can."""
+    module, compiled, at = core
+    output = str(Path(run.folder) / f"planned.{run.form}")
+    planned, fallback, issues, _ = module.plan_files(
+        compiled,
+        run.customers,
+        run.events,
+        output,
+        now=at,
+        form=run.form,
+        trace=run.trace,
+        on_error=run.on_error,
+        threads=run.threads,
+        workdir=run.folder,
+        progress=progress,
+    )
+    if fallback is not None:
+        return None
+    met = [_worded(issue) for issue in issues]
+    if None in met:
+        return None
+    late = _meet([m for m in met if m is not None], run.on_error, reject)
+    _copy(output, out)
+    _reject_in_order(late, reject)
+    return int(planned)
+
+
+def _batch_core(run: _Run) -> tuple[Any, Any, int] | None:
+    """The core module, the compiled policy and ``now``, where the core can plan the run."""
+    if (
+        run.engine != "native"
+        or run.form not in ("jsonl", "csv")
+        or run.on_error not in ("fail", "skip")
+        or not isinstance(run.policy, Policy)
+    ):
+        return None
+    try:
+        if core_name() != "rust":
+            return None
+        # A bad `now` is each customer's error on the Python path: leave it to that path.
+        at = now_epoch(run.now)
+    except OutreachRulesError:
+        return None
+    module, compiled = rust_module(), _rust.compiled(run.policy)
+    if module is None or compiled is None:
+        return None
+    return module, compiled, at
+
+
+def _worded(issue: tuple[Any, ...]) -> _Met | None:
+    """A bad line worded by Python's reader; None where that reader reads it otherwise."""
+    kind, early, file, number, text, detail = issue
+    line = Line(file, number, text)
+    if kind == "not_utf8":
+        return _not_utf8(file, detail, number)
+    if kind == "failed":
+        return _failed(detail, line)
+    capture = _Capture()
+    try:
+        _reread(kind, line, detail, capture)
+    except OutreachRulesError as error:
+        return _Met(line, early, error=error) if kind == "refused" else None
+    except Exception:
+        # Whatever else Python's reader does there, its own path does it at the right time.
+        return None
+    if kind == "refused" or len(capture.found) != 1:
+        return None
+    return _Met(line, early, error=capture.found[0])
+
+
+def _reread(kind: str, line: Line, detail: Any, capture: Errors) -> None:
+    """Read ``line`` again as Python's reading does, its issue going to ``capture``."""
+    if kind == "refused":
+        build = customer_from_record if detail == "customer" else event_from_record
+        build(line.record())
+    elif kind == "twice":
+        _twice(customer_from_record(line.record()), line, capture, detail or "")
+    elif kind == "reused":
+        other = Line(*detail)
+        pair = [
+            (other, event_from_record(other.record())),
+            (line, event_from_record(line.record())),
+        ]
+        dedupe(pair, capture)
+    elif kind == "unknown":
+        _unknown_customer(event_from_record(line.record()), line, capture)
+
+
+def _not_utf8(file: str, offset: int, number: int) -> _Met | None:
+    """The error Python's reader raises at a line that is not UTF-8, whatever the policy."""
+    try:
+        next(read_lines(file, start=offset, first_line=number), None)
+    except OutreachRulesError as error:
+        return _Met(None, early=False, raised=error)
+    return None
+
+
+def _failed(detail: tuple[str, BaseException], line: Line) -> _Met:
+    """A customer the core could not plan, as ``batch._each`` reports it."""
+    customer, error = detail
+    if not isinstance(error, OutreachRulesError):
+        return _Met(line, early=False, raised=error)
+    if error.field is not None and error.file is None:
+        error.field = f"customer {customer!r}: {error.field}"
+    return _Met(line, early=False, error=error)
+
+
+def _meet(
+    met: list[_Met], on_error: OnError, reject: Callable[[Rejected], None] | None
+) -> list[Rejected]:
+    """Apply the on-error policy to the bad lines in order; the rejects left for the end."""
+    late: list[Rejected] = []
+    at_once, at_end = Errors(on_error, reject), Errors(on_error, late.append)
+    for item in met:
+        if item.raised is not None:
+            raise item.raised
+        assert item.error is not None
+        (at_once if item.early else at_end)(item.error, item.line)
+    return late

@@ -10,8 +10,9 @@ Bad records are never dropped silently: with ``on_error="fail"`` the first one r
 :class:`~outreach_rules.errors.InputError` naming the file, the line and the field; with
 ``on_error="skip"`` each one is handed to ``reject`` with its reason, and the rest goes on.
 
-:func:`plan_files` plans whole files to an output stream, in several processes if asked,
-with the same bytes out whatever their number.
+:func:`plan_files` plans whole files to an output stream, in several threads (on the Rust
+core) or processes (on the Python planner) if asked, with the same bytes out whatever their
+number.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from outreach_rules._cores import core_name
-from outreach_rules._parts import plan_files, write_records
+from outreach_rules._parts import TRACES, plan_files, write_records
 from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, record_groups
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import OutreachRulesError
@@ -85,6 +85,7 @@ def _plan(args: argparse.Namespace) -> int:
                 out,
                 now=now,
                 form=args.format,
+                trace=args.trace,
                 engine=args.engine,
                 on_error=on_error,
                 reject=rejected.append,
@@ -406,7 +407,15 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="plan in N processes; the output is the same bytes (default: 1; e.g. --workers 2)",
+        help="plan in N threads on the Rust core, N processes on the Python one; the output is "
+        "the same bytes (default: 1; e.g. --workers 2)",
+    )
+    plan.add_argument(
+        "--trace",
+        choices=TRACES,
+        default="full",
+        help="the trace of each decision in jsonl and csv records: full (the default) or none, "
+        "which leaves it out and writes less (e.g. --trace none)",
     )
     plan.add_argument(
         "--quiet", action="store_true", help="no progress bar on stderr (e.g. --quiet)"

@@ -3,23 +3,33 @@
 //! Each proposal is placed in time by the least fixpoint of its guards: first those that
 //! hold whatever the channel, then, channel by channel, those of the channel. A placed
 //! decision counts against the caps and spacing of those after it.
+//!
+//! A plan is made in a form of its own, whose texts are borrowed from the policy or kept
+//! in one buffer for the plan ([`Trace`]); [`plan`] turns it into [`RawDecision`]s, and
+//! [`plan_records`] writes it straight out as records.
+
+mod blake2b;
+pub(crate) mod described;
+#[cfg(test)]
+mod tests;
 
 use crate::error::{CoreError, ErrorKind, Result};
 use crate::guards::channels::{category_guards, channel_guards};
 use crate::guards::specs::{self, Placing};
 use crate::model::{Channel, Customer, Effect, Event, Instant, RawDecision, Status, Step};
-use crate::policy::{GuardRule, Intent, Policy, Trigger};
-use crate::time::instants::format_local;
+use crate::policy::{Intent, Policy, Trigger};
+use crate::records::{self, Form, Record, StepText, TraceLevel};
+use crate::time::instants::Text;
 use crate::time::operators::{settle, Guard, Move, Settlement};
 use crate::time::{Calendars, Zone};
 use crate::triggers::history::{ContactMade, History};
 use crate::triggers::propose::{propose, Proposal};
-use blake2::digest::{Update, VariableOutput};
-use blake2::Blake2bVar;
+use blake2b::Blake2b;
+use described::Place;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::fmt::Write;
-use std::sync::Arc;
+use std::ops::Range;
 
 /// The rule id of the step that moves a past earliest time to now.
 pub const PLAN_NOW: &str = "plan-now";
@@ -33,68 +43,197 @@ pub fn plan(
     now: Instant,
 ) -> Result<Vec<RawDecision>> {
     let zone = calendars.zone(&customer.timezone)?;
+    planned(policy, calendars, customer, events, now, &zone, |plan| {
+        Ok(plan.raw_decisions())
+    })
+}
+
+/// The records of the customer's decisions at `now`, written to `out`: what [`plan`]
+/// then [`records::write_decisions`] give, byte for byte, without making a
+/// [`RawDecision`] of each. On an error `out` may hold part of the records.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_records(
+    policy: &Policy,
+    calendars: &Calendars,
+    customer: &Customer,
+    events: Vec<Event>,
+    now: Instant,
+    out: &mut Vec<u8>,
+    form: Form,
+    trace: TraceLevel,
+) -> Result<()> {
+    let zone = calendars.zone(&customer.timezone)?;
+    planned(policy, calendars, customer, events, now, &zone, |plan| {
+        plan.write(out, &zone, form, trace)
+    })
+}
+
+/// Plan, and hand the plan (which borrows what planning built) to `then`.
+fn planned<T>(
+    policy: &Policy,
+    calendars: &Calendars,
+    customer: &Customer,
+    events: Vec<Event>,
+    now: Instant,
+    zone: &Zone,
+    then: impl FnOnce(&Plan) -> Result<T>,
+) -> Result<T> {
     let history = History::new(customer, events, policy)?;
-    let mut proposals = ranked(policy, propose(policy, &history, &zone, now, calendars)?)?;
+    let proposals = propose(policy, &history, zone, now, calendars)?;
+    let mut proposals = ranked(policy, &proposals)?;
     proposals.sort_by(|a, b| rank(a).cmp(&rank(b)));
-    let env = Env {
-        policy,
-        calendars,
-        history: &history,
-        zone: &zone,
-        now,
-    };
+    let place = policy.descriptions.place(policy, customer);
+    let buffers = BUFFERS.with_borrow_mut(std::mem::take);
     let mut planner = Planner {
-        env,
+        env: Env {
+            policy,
+            calendars,
+            history: &history,
+            zone,
+            now,
+            place: &place,
+            preferred: preferred(customer),
+        },
         placed: Vec::new(),
-        described: Vec::new(),
+        guards: recycled(buffers.guards),
+        trace: Trace {
+            steps: recycled(buffers.steps),
+            texts: buffers.texts,
+        },
+        decisions: recycled(buffers.decisions),
     };
-    let mut decisions = Vec::with_capacity(proposals.len());
-    for (intent, proposal) in &proposals {
-        if let Some(decision) = planner.decide(proposal, intent)? {
-            decisions.push(decision);
-        }
+    for ranked in &proposals {
+        planner.decide(ranked)?;
     }
+    let Planner {
+        guards,
+        trace,
+        mut decisions,
+        ..
+    } = planner;
     decisions.sort_by(order);
-    Ok(decisions)
+    let plan = Plan {
+        customer,
+        decisions,
+        trace,
+    };
+    let result = then(&plan);
+    Buffers::keep(plan, guards);
+    result
+}
+
+/// Buffers a thread keeps from one plan to the next, empty, so that a plan's trace,
+/// guards and decisions do not allocate anew each time (large allocations cost most).
+#[derive(Default)]
+struct Buffers {
+    steps: Vec<TraceStep<'static>>,
+    texts: String,
+    guards: Vec<Guard<'static>>,
+    decisions: Vec<Decision<'static>>,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = RefCell::default();
+}
+
+impl Buffers {
+    /// Past this many bytes of text, a plan's buffers are let go rather than kept.
+    const KEPT_TEXT: usize = 1 << 16;
+
+    /// Keep the buffers of a plan done with, for the thread's next plan.
+    fn keep(plan: Plan, guards: Vec<Guard>) {
+        let Plan {
+            decisions,
+            trace: Trace { steps, mut texts },
+            ..
+        } = plan;
+        if texts.capacity() > Self::KEPT_TEXT {
+            return;
+        }
+        texts.clear();
+        let buffers = Buffers {
+            steps: recycled(steps),
+            texts,
+            guards: recycled(guards),
+            decisions: recycled(decisions),
+        };
+        BUFFERS.with_borrow_mut(|kept| *kept = buffers);
+    }
+}
+
+/// `items`, emptied, as a vector of the same type with other lifetimes: the standard
+/// library collects an empty vector in place, keeping its allocation (were it not to,
+/// this would only allocate anew).
+fn recycled<T, U>(mut items: Vec<T>) -> Vec<U> {
+    items.clear();
+    items.into_iter().filter_map(|_| None).collect()
 }
 
 /// The stable id of the decision for a customer, intent and ref.
 pub fn decision_id(customer: &str, intent: &str, reference: Option<&str>) -> String {
-    let mut digest = [0u8; 10];
-    // Ten bytes is a valid BLAKE2b output size and the buffer has it: nothing can fail.
-    if let Ok(mut hasher) = Blake2bVar::new(digest.len()) {
+    DecisionId::of(customer, intent, reference)
+        .as_str()
+        .to_owned()
+}
+
+/// A decision id, `d-` and 20 hexadecimal digits, kept without allocating.
+#[derive(Clone, Copy)]
+struct DecisionId([u8; 22]);
+
+impl DecisionId {
+    fn of(customer: &str, intent: &str, reference: Option<&str>) -> DecisionId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hasher = Blake2b::<10>::new();
         hasher.update(customer.as_bytes());
         hasher.update(b"\x1f");
         hasher.update(intent.as_bytes());
         hasher.update(b"\x1f");
         hasher.update(reference.unwrap_or("").as_bytes());
-        let _ = hasher.finalize_variable(&mut digest);
+        let mut id = *b"d-00000000000000000000";
+        for (index, byte) in hasher.finalize().into_iter().enumerate() {
+            id[2 + 2 * index] = HEX[usize::from(byte >> 4)];
+            id[3 + 2 * index] = HEX[usize::from(byte & 15)];
+        }
+        DecisionId(id)
     }
-    let mut id = String::with_capacity(2 + 2 * digest.len());
-    id.push_str("d-");
-    for byte in digest {
-        let _ = write!(id, "{byte:02x}");
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is written, so this cannot fail.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
-    id
 }
 
-/// Each proposal with its intent, which ranks and decides it.
-fn ranked(policy: &Policy, proposals: Vec<Proposal>) -> Result<Vec<(&Intent, Proposal)>> {
-    proposals
-        .into_iter()
-        .map(|proposal| match policy.intent(&proposal.intent) {
-            Some(intent) => Ok((intent, proposal)),
-            None => Err(
+/// A proposal with its intent, which ranks and decides it, and the intent's position
+/// among the policy's.
+struct Ranked<'p> {
+    intent: &'p Intent,
+    position: usize,
+    proposal: &'p Proposal<'p>,
+}
+
+/// Each proposal with its intent.
+fn ranked<'p>(policy: &'p Policy, proposals: &'p [Proposal<'p>]) -> Result<Vec<Ranked<'p>>> {
+    let mut ranked = Vec::with_capacity(proposals.len());
+    for proposal in proposals {
+        let Some((position, intent)) = policy.trigger_intent(proposal.trigger) else {
+            return Err(
                 CoreError::new(ErrorKind::Engine, "names no intent of the policy")
                     .field("intent")
-                    .value(proposal.intent.clone()),
-            ),
-        })
-        .collect()
+                    .value(proposal.intent),
+            );
+        };
+        ranked.push(Ranked {
+            intent,
+            position,
+            proposal,
+        });
+    }
+    Ok(ranked)
 }
 
 /// Python's `_rank`: priority, then the earliest time (waiting last), then names.
-fn rank<'a>((intent, proposal): &'a (&Intent, Proposal)) -> (i64, bool, Instant, &'a str, &'a str) {
+fn rank<'a>(ranked: &'a Ranked) -> (i64, bool, Instant, &'a str, &'a str) {
+    let (intent, proposal) = (ranked.intent, ranked.proposal);
     (
         intent.priority,
         proposal.earliest.is_none(),
@@ -105,17 +244,164 @@ fn rank<'a>((intent, proposal): &'a (&Intent, Proposal)) -> (i64, bool, Instant,
 }
 
 /// Python's `_order`: by send time (none last), then intent and ref.
-fn order(a: &RawDecision, b: &RawDecision) -> Ordering {
+fn order(a: &Decision, b: &Decision) -> Ordering {
     order_key(a).cmp(&order_key(b))
 }
 
-fn order_key(d: &RawDecision) -> (bool, Instant, &str, &str) {
+fn order_key<'a>(d: &Decision<'a>) -> (bool, Instant, &'a str, &'a str) {
     (
         d.send_at.is_none(),
         d.send_at.unwrap_or(0),
-        &d.intent,
-        d.reference.as_deref().unwrap_or(""),
+        &d.intent.name,
+        d.reference.unwrap_or(""),
     )
+}
+
+/// A plan made: its decisions in plan order, and their traces.
+struct Plan<'p> {
+    customer: &'p Customer,
+    decisions: Vec<Decision<'p>>,
+    trace: Trace<'p>,
+}
+
+impl Plan<'_> {
+    fn raw_decisions(&self) -> Vec<RawDecision> {
+        self.decisions
+            .iter()
+            .map(|decision| RawDecision {
+                id: decision.id.as_str().to_owned(),
+                intent: decision.intent.name.clone(),
+                category: decision.intent.category,
+                reference: decision.reference.map(str::to_owned),
+                status: decision.status,
+                send_at: decision.send_at,
+                channel: decision.channel,
+                expires: decision.expires,
+                waiting_for: decision.waiting_for.map(str::to_owned),
+                steps: self
+                    .trace
+                    .steps(decision)
+                    .map(|step| Step {
+                        rule: step.rule.to_owned(),
+                        effect: step.effect,
+                        why: step.why.to_owned(),
+                        before: step.before,
+                        after: step.after,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn write(&self, out: &mut Vec<u8>, zone: &Zone, form: Form, trace: TraceLevel) -> Result<()> {
+        let mut scratch = Vec::new();
+        for decision in &self.decisions {
+            let record = Record {
+                id: decision.id.as_str(),
+                customer: &self.customer.id,
+                intent: &decision.intent.name,
+                reference: decision.reference,
+                status: decision.status,
+                send_at: decision.send_at,
+                channel: decision.channel,
+            };
+            let steps = self.trace.steps(decision);
+            records::write_record(out, &mut scratch, zone, &record, steps, form, trace)?;
+        }
+        Ok(())
+    }
+}
+
+/// A decision as the planner makes it (Python's `RawDecision`), its texts borrowed and
+/// its steps in the plan's [`Trace`].
+struct Decision<'p> {
+    id: DecisionId,
+    intent: &'p Intent,
+    reference: Option<&'p str>,
+    status: Status,
+    send_at: Option<Instant>,
+    channel: Option<Channel>,
+    expires: Option<Instant>,
+    waiting_for: Option<&'p str>,
+    steps: Range<usize>,
+}
+
+/// What a step says: a text of the policy (or made once for it), or one made for this
+/// step, kept in the trace's buffer.
+#[derive(Clone, Copy)]
+enum Why<'p> {
+    Kept(&'p str),
+    Made(u32, u32),
+}
+
+/// One rule consulted for a decision (Python's `Step`).
+struct TraceStep<'p> {
+    rule: &'p str,
+    effect: Effect,
+    why: Why<'p>,
+    before: Option<Instant>,
+    after: Option<Instant>,
+}
+
+/// The steps of every decision of a plan, each decision's in a row, and the texts made
+/// for them in one buffer: a trace allocates once, not once a step.
+struct Trace<'p> {
+    steps: Vec<TraceStep<'p>>,
+    texts: String,
+}
+
+impl<'p> Trace<'p> {
+    fn step(
+        &mut self,
+        rule: &'p str,
+        effect: Effect,
+        why: Why<'p>,
+        before: Option<Instant>,
+        after: Option<Instant>,
+    ) {
+        self.steps.push(TraceStep {
+            rule,
+            effect,
+            why,
+            before,
+            after,
+        });
+    }
+
+    /// A text made by `write`, kept in the buffer.
+    fn made(&mut self, write: impl FnOnce(&mut String) -> Result<()>) -> Result<Why<'p>> {
+        let start = self.texts.len();
+        write(&mut self.texts)?;
+        Ok(Why::Made(start as u32, self.texts.len() as u32))
+    }
+
+    /// The text made of `pieces`, kept in the buffer.
+    fn joined(&mut self, pieces: &[&str]) -> Why<'p> {
+        let start = self.texts.len();
+        for piece in pieces {
+            self.texts.push_str(piece);
+        }
+        Why::Made(start as u32, self.texts.len() as u32)
+    }
+
+    fn why(&self, why: Why<'p>) -> &str {
+        match why {
+            Why::Kept(text) => text,
+            Why::Made(start, end) => self.texts.get(start as usize..end as usize).unwrap_or(""),
+        }
+    }
+
+    /// The steps of `decision`, as records show them.
+    fn steps<'t>(&'t self, decision: &Decision) -> impl Iterator<Item = StepText<'t>> {
+        let steps = self.steps.get(decision.steps.clone()).unwrap_or(&[]);
+        steps.iter().map(|step| StepText {
+            rule: step.rule,
+            effect: step.effect,
+            why: self.why(step.why),
+            before: step.before,
+            after: step.after,
+        })
+    }
 }
 
 /// What every decision of one plan shares.
@@ -123,303 +409,263 @@ struct Env<'p> {
     policy: &'p Policy,
     calendars: &'p Calendars,
     history: &'p History<'p>,
-    zone: &'p Arc<Zone>,
+    zone: &'p Zone,
     now: Instant,
+    /// What the rules say for this customer's zone and country.
+    place: &'p Place,
+    /// The customer's preferred channel, if they name one.
+    preferred: Option<Channel>,
 }
 
-/// The guard rules whose scope takes in an intent on a channel, with what they say.
-struct Described<'p> {
-    intent: &'p str,
-    channel: Option<Channel>,
-    rules: Vec<(&'p GuardRule, String)>,
-}
-
-/// One plan in the making: the contacts placed so far and the rule texts met so far.
+/// One plan in the making: the contacts placed so far, and the decisions made.
 struct Planner<'p> {
     env: Env<'p>,
     placed: Vec<ContactMade>,
-    /// What a rule says depends on the intent, channel, zone and country only; within a
-    /// plan the last two are fixed.
-    described: Vec<Described<'p>>,
+    /// The guards of the proposal being placed: those that hold whatever the channel,
+    /// then those of the channel being tried (a settlement names guards by position).
+    guards: Vec<Guard<'p>>,
+    trace: Trace<'p>,
+    decisions: Vec<Decision<'p>>,
 }
 
 /// A channel that could not carry the proposal, and why.
-struct Skip {
+struct Skip<'p> {
     channel: Channel,
-    rule: String,
-    why: String,
-    waiting_for: Option<String>,
+    rule: &'p str,
+    why: Why<'p>,
+    waiting_for: Option<&'p str>,
     expired: bool,
 }
 
 impl<'p> Planner<'p> {
-    /// Python's `_decide`: the decision for one proposal, None if it lapsed before now.
-    fn decide(&mut self, proposal: &Proposal, intent: &'p Intent) -> Result<Option<RawDecision>> {
+    /// Python's `_decide`: the decision for one proposal, none if it lapsed before now.
+    fn decide(&mut self, ranked: &'p Ranked<'p>) -> Result<()> {
         let env = &self.env;
+        let proposal = ranked.proposal;
         if proposal.expires.is_some_and(|expires| expires < env.now) {
-            return Ok(None);
+            return Ok(());
         }
         let trigger = env.policy.triggers.get(proposal.trigger).ok_or_else(|| {
             CoreError::new(ErrorKind::Engine, "names no trigger of the policy").field("trigger")
         })?;
-        let mut draft = Draft::new(env.history.customer, proposal, intent);
-        let text = proposal_text(trigger, proposal, env.zone)?;
-        draft.step(&trigger.id, Effect::Proposed, text, None, proposal.earliest);
+        let mut draft = Draft::new(ranked, self.trace.steps.len());
+        let trace = &mut self.trace;
+        let text = trace.made(|text| write_proposal_text(text, trigger, proposal, env.zone))?;
+        trace.step(&trigger.id, Effect::Proposed, text, None, proposal.earliest);
         let Some(mut start) = proposal.earliest else {
-            return Ok(Some(draft.waits(&trigger.id)));
+            let decision = draft.waits(trace, &trigger.id, env.history.customer);
+            self.decisions.push(decision);
+            return Ok(());
         };
         if start < env.now {
-            let why = "the earliest time has passed: it can go out from now".to_owned();
-            draft.step(PLAN_NOW, Effect::Deferred, why, Some(start), Some(env.now));
+            let why = Why::Kept("the earliest time has passed: it can go out from now");
+            trace.step(PLAN_NOW, Effect::Deferred, why, Some(start), Some(env.now));
             start = env.now;
         }
-        self.place(draft, proposal, intent, start).map(Some)
+        draft.start = start;
+        let decision = self.place(draft)?;
+        self.decisions.push(decision);
+        Ok(())
     }
 
-    /// Settle the proposal's guards from `start`, then find the first channel to carry it.
-    fn place(
-        &mut self,
-        mut draft: Draft<'_>,
-        proposal: &Proposal,
-        intent: &'p Intent,
-        start: Instant,
-    ) -> Result<RawDecision> {
-        let env = &self.env;
+    /// Settle the proposal's guards from the draft's start, then find the first channel
+    /// to carry it.
+    fn place(&mut self, draft: Draft<'p>) -> Result<Decision<'p>> {
+        let Planner {
+            env,
+            placed,
+            guards,
+            trace,
+            ..
+        } = self;
+        let ranked = draft.ranked;
+        let (intent, proposal) = (ranked.intent, ranked.proposal);
         let placing = Placing {
             customer: env.history.customer,
             history: env.history,
             proposal,
             intent,
-            placed: &self.placed,
+            placed,
             channel: None,
             zone: env.zone,
         };
-        let fixed = category_guards(&placing);
-        let common = guards_of(&mut self.described, env, intent, fixed, &placing)?;
-        let shared = all(&common, &[]);
-        let first = settle(&shared, start, proposal.expires, env.calendars)?;
-        draft.moves(&first.moves, &shared);
+        guards.clear();
+        guards.extend(category_guards(&placing));
+        add_rule_guards(guards, env, ranked.position, &placing)?;
+        let common = guards.len();
+        let first = settle(guards, draft.start, proposal.expires, env.calendars)?;
+        draft.moves(trace, &first.moves, guards);
         let Some(from) = first.at else {
-            return stopped(draft, &first, &shared, proposal, env.zone);
+            return stopped(draft, trace, &first, guards, env);
         };
         let mut skipped = Vec::new();
-        for channel in channels(intent, placing.customer) {
+        for channel in channels(intent, env.preferred) {
+            guards.truncate(common);
             let on_channel = placing.on(channel);
-            let fixed = channel_guards(&on_channel, channel);
-            let own = guards_of(&mut self.described, env, intent, fixed, &on_channel)?;
-            let guards = all(&common, &own);
-            let found = settle(&guards, from, proposal.expires, env.calendars)?;
+            guards.extend(channel_guards(&on_channel, channel));
+            add_rule_guards(guards, env, ranked.position, &on_channel)?;
+            let found = settle(guards, from, proposal.expires, env.calendars)?;
             let Some(at) = found.at else {
-                skipped.push(skip(channel, &found, &guards, proposal, env.zone)?);
+                skipped.push(skip(trace, channel, &found, guards, proposal, env.zone)?);
                 continue;
             };
-            draft.moves(&found.moves, &guards);
-            draft.allowed(&guards, &first.moves, &found.moves);
-            self.placed.push(ContactMade {
+            draft.moves(trace, &found.moves, guards);
+            draft.allowed(trace, guards, &first.moves, &found.moves);
+            placed.push(ContactMade {
                 at,
                 intent: intent.name.clone(),
                 category: Some(intent.category),
                 channel: Some(channel),
-                reference: proposal.reference.clone(),
+                reference: proposal.reference.as_deref().map(str::to_owned),
             });
-            return Ok(draft.chose(channel, skipped, at));
+            return Ok(draft.chose(trace, channel, skipped, at, env.history.customer));
         }
-        unplaced(draft, skipped, intent, proposal, env)
+        unplaced(draft, trace, skipped, env)
     }
 }
 
-/// The guards of a placing: the fixed one, if any, then those of the policy's rules
-/// that apply.
-fn guards_of<'p>(
-    described: &mut Vec<Described<'p>>,
+/// Python's `_rule_guards` over `_described_rules`: the guards of the policy's rules
+/// for the placing whose conditions hold, appended to `guards`.
+fn add_rule_guards<'p>(
+    guards: &mut Vec<Guard<'p>>,
     env: &Env<'p>,
-    intent: &'p Intent,
-    fixed: Option<Guard>,
-    placing: &Placing,
-) -> Result<Vec<Guard>> {
-    let mut guards: Vec<Guard> = fixed.into_iter().collect();
-    let index = describe(described, env.policy, intent, placing)?;
-    rule_guards(&described[index].rules, placing, env.calendars, &mut guards)?;
-    Ok(guards)
-}
-
-/// No channel could carry the proposal: it waits, lapsed, or is blocked for good.
-fn unplaced(
-    mut draft: Draft<'_>,
-    mut skipped: Vec<Skip>,
-    intent: &Intent,
-    proposal: &Proposal,
-    env: &Env,
-) -> Result<RawDecision> {
-    let held = skipped
-        .iter_mut()
-        .find_map(|s| s.waiting_for.take_if(|w| !w.is_empty()));
-    let expired = skipped.iter().any(|s| s.expired);
-    draft.skipped(skipped);
-    if held.is_none() && expired {
-        // Some channel could have carried it, had it not lapsed first: that is the reason.
-        let lapses = format_local(
-            proposal.expires.filter(|&e| e != 0).unwrap_or(env.now),
-            env.zone,
-        )?;
-        let why = format!(
-            "on every channel it could use, the first allowed time is after it lapses on {lapses}"
-        );
-        draft.step("expiry", Effect::Expired, why, None, None);
-        return Ok(draft.finish(Status::Suppressed, None, None, None));
-    }
-    let names: Vec<&str> = intent.channels.iter().map(|c| c.as_str()).collect();
-    let why = format!("no channel can carry it ({})", names.join(", "));
-    draft.step("channel", Effect::Blocked, why, None, None);
-    let status = if held.is_some() {
-        Status::Waiting
-    } else {
-        Status::Suppressed
-    };
-    Ok(draft.finish(status, None, None, held))
-}
-
-/// The index in `described` of the rules for the placing's intent and channel.
-fn describe<'p>(
-    described: &mut Vec<Described<'p>>,
-    policy: &'p Policy,
-    intent: &'p Intent,
-    placing: &Placing,
-) -> Result<usize> {
-    let channel = placing.channel;
-    let known = described
-        .iter()
-        .position(|d| d.intent == intent.name && d.channel == channel);
-    if let Some(found) = known {
-        return Ok(found);
-    }
-    let mut rules = Vec::new();
-    for rule in guards_for(policy, intent, channel) {
-        rules.push((rule, specs::describe(rule, placing)?));
-    }
-    described.push(Described {
-        intent: &intent.name,
-        channel,
-        rules,
-    });
-    Ok(described.len() - 1)
-}
-
-/// Python's `Policy.guards_for`: without a channel the rules that hold whatever the
-/// channel; with one, only the rules that depend on it.
-fn guards_for<'p>(
-    policy: &'p Policy,
-    intent: &'p Intent,
-    channel: Option<Channel>,
-) -> impl Iterator<Item = &'p GuardRule> {
-    policy.guards.iter().filter(move |rule| {
-        rule.covers(&intent.name, Some(intent.category), channel)
-            && rule.per_channel == channel.is_some()
-    })
-}
-
-/// Python's `_rule_guards`: the guards of the described rules whose conditions hold.
-fn rule_guards(
-    rules: &[(&GuardRule, String)],
-    placing: &Placing,
-    calendars: &Calendars,
-    guards: &mut Vec<Guard>,
+    position: usize,
+    placing: &Placing<'p, '_>,
 ) -> Result<()> {
-    for (rule, why) in rules {
-        if !rule.when.is_empty() && !specs::holds(rule, placing, calendars)? {
+    for described in env.place.rules(env.policy, position, placing)? {
+        let rule = &env.policy.guards[described.rule];
+        if !rule.when.is_empty() && !specs::holds(rule, placing, env.calendars)? {
             continue;
         }
-        if let Some(guard) = specs::guard(rule, why, placing)? {
+        if let Some(guard) = specs::guard(rule, &described.why, placing)? {
             guards.push(guard);
         }
     }
     Ok(())
 }
 
-/// The guards to settle: the common ones first, so that their indices stay the same.
-fn all<'g>(common: &'g [Guard], own: &'g [Guard]) -> Vec<&'g Guard> {
-    common.iter().chain(own).collect()
+/// No channel could carry the proposal: it waits, lapsed, or is blocked for good.
+fn unplaced<'p>(
+    draft: Draft<'p>,
+    trace: &mut Trace<'p>,
+    skipped: Vec<Skip<'p>>,
+    env: &Env<'p>,
+) -> Result<Decision<'p>> {
+    let ranked = draft.ranked;
+    let held = skipped
+        .iter()
+        .find_map(|s| s.waiting_for.filter(|w| !w.is_empty()));
+    let expired = skipped.iter().any(|s| s.expired);
+    draft.skipped(trace, &skipped);
+    let customer = env.history.customer;
+    if held.is_none() && expired {
+        // Some channel could have carried it, had it not lapsed first: that is the reason.
+        let lapses = ranked
+            .proposal
+            .expires
+            .filter(|&e| e != 0)
+            .unwrap_or(env.now);
+        let lapses = Text::local(lapses, env.zone)?;
+        let why = trace.joined(&[
+            "on every channel it could use, the first allowed time is after it lapses on ",
+            lapses.as_str(),
+        ]);
+        trace.step("expiry", Effect::Expired, why, None, None);
+        return Ok(draft.finish(trace, customer, Status::Suppressed, None, None, None));
+    }
+    let why = trace.made(|text| {
+        text.push_str("no channel can carry it (");
+        for (index, channel) in ranked.intent.channels.iter().enumerate() {
+            if index > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(channel.as_str());
+        }
+        text.push(')');
+        Ok(())
+    })?;
+    trace.step("channel", Effect::Blocked, why, None, None);
+    let status = if held.is_some() {
+        Status::Waiting
+    } else {
+        Status::Suppressed
+    };
+    Ok(draft.finish(trace, customer, status, None, None, held))
+}
+
+/// The channel named by the customer's `preferred_channel` attribute, if any.
+fn preferred(customer: &Customer) -> Option<Channel> {
+    customer
+        .attributes
+        .get("preferred_channel")
+        .and_then(Value::as_str)
+        .and_then(Channel::parse)
 }
 
 /// Python's `_channels`: the intent's channels, the customer's preferred one first
 /// unless the intent is personal.
-fn channels(intent: &Intent, customer: &Customer) -> Vec<Channel> {
-    let mut channels = intent.channels.clone();
-    if intent.personal {
-        return channels;
-    }
-    let preferred = customer
-        .attributes
-        .get("preferred_channel")
-        .and_then(Value::as_str)
-        .and_then(Channel::parse);
-    if let Some(preferred) = preferred {
-        if let Some(position) = channels.iter().position(|&c| c == preferred) {
-            channels.remove(position);
-            channels.insert(0, preferred);
-        }
-    }
-    channels
+fn channels(intent: &Intent, preferred: Option<Channel>) -> impl Iterator<Item = Channel> + '_ {
+    // An intent names each channel once (Python checks), so the preferred one is
+    // moved by leaving it out of the rest.
+    let first = preferred.filter(|p| !intent.personal && intent.channels.contains(p));
+    let rest = intent.channels.iter().copied();
+    first
+        .into_iter()
+        .chain(rest.filter(move |&c| Some(c) != first))
 }
 
 /// Python's `_stopped`: the common guards alone allow no instant.
-fn stopped(
-    mut draft: Draft<'_>,
-    settlement: &Settlement,
-    guards: &[&Guard],
-    proposal: &Proposal,
-    zone: &Zone,
-) -> Result<RawDecision> {
-    let why = stop_text(settlement, guards, proposal, zone)?;
+fn stopped<'p>(
+    draft: Draft<'p>,
+    trace: &mut Trace<'p>,
+    settlement: &Settlement<'p>,
+    guards: &[Guard<'p>],
+    env: &Env<'p>,
+) -> Result<Decision<'p>> {
+    let proposal = draft.ranked.proposal;
+    let why = trace.made(|text| write_stop_text(text, settlement, guards, proposal, env.zone))?;
+    let customer = env.history.customer;
     if let Some((index, blocked)) = &settlement.blocked {
-        draft.step(rule_of(guards, *index)?, Effect::Blocked, why, None, None);
-        let waits = blocked
-            .waiting_for
-            .as_deref()
-            .is_some_and(|w| !w.is_empty());
-        let status = if waits {
+        trace.step(rule_of(guards, *index)?, Effect::Blocked, why, None, None);
+        let waiting_for = blocked.waiting_for;
+        let status = if waiting_for.is_some_and(|w| !w.is_empty()) {
             Status::Waiting
         } else {
             Status::Suppressed
         };
-        return Ok(draft.finish(status, None, None, blocked.waiting_for.clone()));
+        return Ok(draft.finish(trace, customer, status, None, None, waiting_for));
     }
-    draft.step(
-        stop_rule(settlement, guards)?,
-        Effect::Expired,
-        why,
-        None,
-        None,
-    );
-    Ok(draft.finish(Status::Suppressed, None, None, None))
+    let rule = stop_rule(settlement, guards)?;
+    trace.step(rule, Effect::Expired, why, None, None);
+    Ok(draft.finish(trace, customer, Status::Suppressed, None, None, None))
 }
 
 /// A channel's settlement that found no instant, as `_skipped` will write it.
-fn skip(
+fn skip<'p>(
+    trace: &mut Trace<'p>,
     channel: Channel,
-    settlement: &Settlement,
-    guards: &[&Guard],
+    settlement: &Settlement<'p>,
+    guards: &[Guard<'p>],
     proposal: &Proposal,
     zone: &Zone,
-) -> Result<Skip> {
+) -> Result<Skip<'p>> {
+    let why = trace.made(|text| {
+        text.push_str("not ");
+        text.push_str(channel.as_str());
+        text.push_str(": ");
+        write_stop_text(text, settlement, guards, proposal, zone)
+    })?;
     Ok(Skip {
         channel,
-        rule: stop_rule(settlement, guards)?.to_owned(),
-        why: format!(
-            "not {}: {}",
-            channel.as_str(),
-            stop_text(settlement, guards, proposal, zone)?
-        ),
-        waiting_for: settlement
-            .blocked
-            .as_ref()
-            .and_then(|(_, b)| b.waiting_for.clone()),
+        rule: stop_rule(settlement, guards)?,
+        why,
+        waiting_for: settlement.blocked.as_ref().and_then(|(_, b)| b.waiting_for),
         expired: settlement.expired,
     })
 }
 
 /// Python's `_stop_rule`: the rule that blocked, or the last that moved, or expiry.
-fn stop_rule<'g>(settlement: &Settlement, guards: &[&'g Guard]) -> Result<&'g str> {
+fn stop_rule<'p>(settlement: &Settlement, guards: &[Guard<'p>]) -> Result<&'p str> {
     if let Some((index, _)) = &settlement.blocked {
         return rule_of(guards, *index);
     }
@@ -429,36 +675,37 @@ fn stop_rule<'g>(settlement: &Settlement, guards: &[&'g Guard]) -> Result<&'g st
     }
 }
 
-/// Python's `_stop_text`: why the settlement found no instant.
-fn stop_text(
+/// Python's `_stop_text`: why the settlement found no instant, appended to `text`.
+fn write_stop_text(
+    text: &mut String,
     settlement: &Settlement,
-    guards: &[&Guard],
+    guards: &[Guard],
     proposal: &Proposal,
     zone: &Zone,
-) -> Result<String> {
+) -> Result<()> {
     if let Some((_, blocked)) = &settlement.blocked {
-        return Ok(match blocked.waiting_for.as_deref() {
-            Some(waiting) if !waiting.is_empty() => {
-                format!("{}; waits for {waiting}", blocked.reason)
-            }
-            _ => blocked.reason.clone(),
-        });
+        text.push_str(blocked.reason);
+        if let Some(waiting) = blocked.waiting_for.filter(|w| !w.is_empty()) {
+            text.push_str("; waits for ");
+            text.push_str(waiting);
+        }
+        return Ok(());
     }
     let expires = proposal.expires.ok_or_else(|| {
         CoreError::new(ErrorKind::Engine, "a settlement expired without an expiry")
     })?;
-    let lapses = format_local(expires, zone)?;
-    Ok(match settlement.moves.last() {
-        Some(last) => format!(
-            "the first allowed time falls after it lapses on {lapses} ({})",
-            guard_of(guards, last.guard)?.why
-        ),
-        None => format!("the first allowed time falls after it lapses on {lapses}"),
-    })
+    text.push_str("the first allowed time falls after it lapses on ");
+    text.push_str(Text::local(expires, zone)?.as_str());
+    if let Some(last) = settlement.moves.last() {
+        text.push_str(" (");
+        text.push_str(guard_of(guards, last.guard)?.why);
+        text.push(')');
+    }
+    Ok(())
 }
 
-fn guard_of<'g>(guards: &[&'g Guard], index: usize) -> Result<&'g Guard> {
-    guards.get(index).copied().ok_or_else(|| {
+fn guard_of<'s, 'p>(guards: &'s [Guard<'p>], index: usize) -> Result<&'s Guard<'p>> {
+    guards.get(index).ok_or_else(|| {
         CoreError::new(
             ErrorKind::Engine,
             "a settlement names a guard it was not given",
@@ -466,85 +713,80 @@ fn guard_of<'g>(guards: &[&'g Guard], index: usize) -> Result<&'g Guard> {
     })
 }
 
-fn rule_of<'g>(guards: &[&'g Guard], index: usize) -> Result<&'g str> {
-    Ok(&guard_of(guards, index)?.rule)
+fn rule_of<'p>(guards: &[Guard<'p>], index: usize) -> Result<&'p str> {
+    Ok(guard_of(guards, index)?.rule)
 }
 
-/// Python's `_chose_text`.
-fn chose_text(intent: &Intent, channel: Channel, skipped: &[Skip]) -> String {
-    let channel = channel.as_str();
+/// Python's `_chose_text`, appended to `text`.
+fn write_chose_text(text: &mut String, intent: &Intent, channel: Channel, skipped: &[Skip]) {
+    text.push_str(channel.as_str());
     if skipped.is_empty() {
-        return format!(
-            "{channel}, the first channel for {} the customer can receive",
-            intent.name
-        );
+        text.push_str(", the first channel for ");
+        text.push_str(&intent.name);
+        text.push_str(" the customer can receive");
+        return;
     }
-    let passed: Vec<&str> = skipped.iter().map(|s| s.channel.as_str()).collect();
-    format!("{channel}, since {} could not carry it", passed.join(", "))
+    text.push_str(", since ");
+    for (index, skip) in skipped.iter().enumerate() {
+        if index > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(skip.channel.as_str());
+    }
+    text.push_str(" could not carry it");
 }
 
-/// Python's `_proposal_text`: the trigger, what the proposal is about, and when.
-fn proposal_text(trigger: &Trigger, proposal: &Proposal, zone: &Zone) -> Result<String> {
-    let head = &trigger.head;
-    let basis = &proposal.basis;
-    let about = match &proposal.reference {
-        Some(reference) => format!("{basis} ({reference})"),
-        None => basis.clone(),
+/// Python's `_proposal_text`: the trigger, what the proposal is about, and when;
+/// appended to `text`.
+fn write_proposal_text(
+    text: &mut String,
+    trigger: &Trigger,
+    proposal: &Proposal,
+    zone: &Zone,
+) -> Result<()> {
+    let at = match proposal.basis_at {
+        Some(at) => Some(Text::local(at, zone)?),
+        None => None,
     };
-    Ok(match proposal.basis_at {
-        Some(at) => format!(
-            "{head}: {about} at {}{}",
-            format_local(at, zone)?,
-            trigger.timing
-        ),
-        None => format!("{head}: waits for {about}"),
-    })
+    text.push_str(&trigger.head);
+    text.push_str(if at.is_some() { ": " } else { ": waits for " });
+    text.push_str(&proposal.basis);
+    if let Some(reference) = &proposal.reference {
+        text.push_str(" (");
+        text.push_str(reference);
+        text.push(')');
+    }
+    if let Some(at) = at {
+        text.push_str(" at ");
+        text.push_str(at.as_str());
+        text.push_str(&trigger.timing);
+    }
+    Ok(())
 }
 
-/// A decision while it is being made: its proposal and the trace so far.
-struct Draft<'d> {
-    customer: &'d Customer,
-    proposal: &'d Proposal,
-    intent: &'d Intent,
-    steps: Vec<Step>,
+/// A decision while it is being made: its proposal, where its steps start in the
+/// trace, and the instant its guards are settled from.
+struct Draft<'p> {
+    ranked: &'p Ranked<'p>,
+    first_step: usize,
+    start: Instant,
 }
 
-impl<'d> Draft<'d> {
-    fn new(customer: &'d Customer, proposal: &'d Proposal, intent: &'d Intent) -> Self {
+impl<'p> Draft<'p> {
+    fn new(ranked: &'p Ranked<'p>, first_step: usize) -> Self {
         Draft {
-            customer,
-            proposal,
-            intent,
-            steps: Vec::with_capacity(8),
+            ranked,
+            first_step,
+            start: 0,
         }
     }
 
-    fn step(
-        &mut self,
-        rule: &str,
-        effect: Effect,
-        why: String,
-        before: Option<Instant>,
-        after: Option<Instant>,
-    ) {
-        self.steps.push(Step {
-            rule: rule.to_owned(),
-            effect,
-            why,
-            before,
-            after,
-        });
-    }
-
     /// A deferred step for each move of a settlement over `guards`.
-    fn moves(&mut self, moves: &[Move], guards: &[&Guard]) {
-        for (m, guard) in moves
-            .iter()
-            .filter_map(|m| Some((m, *guards.get(m.guard)?)))
-        {
-            let why = guard.why.clone();
-            self.step(
-                &guard.rule,
+    fn moves(&self, trace: &mut Trace<'p>, moves: &[Move], guards: &[Guard<'p>]) {
+        for (m, guard) in moves.iter().filter_map(|m| Some((m, guards.get(m.guard)?))) {
+            let why = Why::Kept(guard.why);
+            trace.step(
+                guard.rule,
                 Effect::Deferred,
                 why,
                 Some(m.start),
@@ -554,72 +796,89 @@ impl<'d> Draft<'d> {
     }
 
     /// Python's `_allowed`: a step for each guard that moved nothing.
-    fn allowed(&mut self, guards: &[&Guard], first: &[Move], found: &[Move]) {
+    fn allowed(&self, trace: &mut Trace<'p>, guards: &[Guard<'p>], first: &[Move], found: &[Move]) {
         for (index, guard) in guards.iter().enumerate() {
             let moved = first.iter().chain(found).any(|m| m.guard == index);
             if !moved {
-                self.step(&guard.rule, Effect::Allowed, guard.why.clone(), None, None);
+                trace.step(
+                    guard.rule,
+                    Effect::Allowed,
+                    Why::Kept(guard.why),
+                    None,
+                    None,
+                );
             }
         }
     }
 
     /// Python's `_skipped`: a step for each channel that could not carry the proposal.
-    fn skipped(&mut self, skipped: Vec<Skip>) {
+    fn skipped(&self, trace: &mut Trace<'p>, skipped: &[Skip<'p>]) {
         for skip in skipped {
-            self.steps.push(Step {
-                rule: skip.rule,
-                effect: Effect::SkippedChannel,
-                why: skip.why,
-                before: None,
-                after: None,
-            });
+            trace.step(skip.rule, Effect::SkippedChannel, skip.why, None, None);
         }
     }
 
     /// Waiting for the event the proposal needs before it has a time.
-    fn waits(mut self, trigger: &str) -> RawDecision {
-        let proposal = self.proposal;
+    fn waits(self, trace: &mut Trace<'p>, trigger: &'p str, customer: &Customer) -> Decision<'p> {
+        let proposal = self.ranked.proposal;
         let waiting = match proposal.waiting_for.as_deref() {
             Some(waiting) if !waiting.is_empty() => waiting,
-            _ => proposal.basis.as_str(),
+            _ => &proposal.basis,
         };
-        let why = format!("waits for {waiting}");
-        self.step(trigger, Effect::Waiting, why, None, None);
-        self.finish(Status::Waiting, None, None, Some(waiting.to_owned()))
+        let why = trace.joined(&["waits for ", waiting]);
+        trace.step(trigger, Effect::Waiting, why, None, None);
+        self.finish(trace, customer, Status::Waiting, None, None, Some(waiting))
     }
 
     /// Scheduled on `channel` at `at`, after the channels skipped.
-    fn chose(mut self, channel: Channel, skipped: Vec<Skip>, at: Instant) -> RawDecision {
-        let why = chose_text(self.intent, channel, &skipped);
-        self.skipped(skipped);
-        self.step("channel", Effect::ChoseChannel, why, None, Some(at));
-        self.finish(Status::Scheduled, Some(at), Some(channel), None)
+    fn chose(
+        self,
+        trace: &mut Trace<'p>,
+        channel: Channel,
+        skipped: Vec<Skip<'p>>,
+        at: Instant,
+        customer: &Customer,
+    ) -> Decision<'p> {
+        let intent = self.ranked.intent;
+        let why = trace.made(|text| {
+            write_chose_text(text, intent, channel, &skipped);
+            Ok(())
+        });
+        // Writing the text cannot fail.
+        let why = why.unwrap_or(Why::Kept(""));
+        self.skipped(trace, &skipped);
+        trace.step("channel", Effect::ChoseChannel, why, None, Some(at));
+        self.finish(
+            trace,
+            customer,
+            Status::Scheduled,
+            Some(at),
+            Some(channel),
+            None,
+        )
     }
 
     fn finish(
         self,
+        trace: &Trace<'p>,
+        customer: &Customer,
         status: Status,
         send_at: Option<Instant>,
         channel: Option<Channel>,
-        waiting_for: Option<String>,
-    ) -> RawDecision {
-        let proposal = self.proposal;
-        let intent = self.intent;
+        waiting_for: Option<&'p str>,
+    ) -> Decision<'p> {
+        let (intent, proposal) = (self.ranked.intent, self.ranked.proposal);
         let reference = proposal.reference.as_deref();
-        RawDecision {
-            id: decision_id(&self.customer.id, &intent.name, reference),
-            intent: intent.name.clone(),
-            category: intent.category,
-            reference: proposal.reference.clone(),
+        Decision {
+            id: DecisionId::of(&customer.id, &intent.name, reference),
+            intent,
+            reference,
             status,
             send_at,
             channel,
             expires: proposal.expires,
             waiting_for,
-            steps: self.steps,
+            steps: self.first_step..trace.steps.len(),
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -6,6 +6,8 @@
 //!   next-allowed algebra and its fixpoint; guard specs, consent and channels).
 //! - [`arbitration`]: stage 3, proposals placed in priority order on a channel.
 //! - [`records`]: the data contract out: decision records as JSON Lines or CSV.
+//! - [`batch`]: whole files planned: read, checked, grouped by customer in bounded memory
+//!   (sorted runs on disk where the files are not sorted), planned in threads, written.
 //!
 //! [`policy`] is the compiled policy Python hands over; [`model`] the vocabulary.
 //! Nothing here reads a clock or the environment: zones, holidays and unusual instants
@@ -13,6 +15,7 @@
 //! `holidays`.
 
 pub mod arbitration;
+pub mod batch;
 pub mod error;
 pub mod guards;
 pub mod model;

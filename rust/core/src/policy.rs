@@ -5,9 +5,11 @@
 //! seconds; texts that depend on the policy alone already rendered), so that the core
 //! reads no policy file syntax and repeats no validation.
 
+use crate::arbitration::described::Descriptions;
 use crate::model::{Category, Channel, Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::OnceLock;
 
 /// A policy compiled for the core.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,11 +21,27 @@ pub struct Policy {
     pub triggers: Vec<Trigger>,
     /// In declared order: the order of guards in a trace.
     pub guards: Vec<GuardRule>,
+    /// What the guard rules say for the customers met so far, made once.
+    #[serde(skip)]
+    pub(crate) descriptions: Descriptions,
+    /// The position of each trigger's intent among the intents, found once.
+    #[serde(skip)]
+    trigger_intents: OnceLock<Box<[Option<usize>]>>,
 }
 
 impl Policy {
     pub fn intent(&self, name: &str) -> Option<&Intent> {
         self.intents.iter().find(|intent| intent.name == name)
+    }
+
+    /// The intent of the `trigger`th trigger and its position among the intents.
+    pub fn trigger_intent(&self, trigger: usize) -> Option<(usize, &Intent)> {
+        let positions = self.trigger_intents.get_or_init(|| {
+            let position = |t: &Trigger| self.intents.iter().position(|i| i.name == t.intent);
+            self.triggers.iter().map(position).collect()
+        });
+        let position = (*positions.get(trigger)?)?;
+        Some((position, &self.intents[position]))
     }
 }
 

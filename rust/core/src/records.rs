@@ -2,9 +2,9 @@
 //! `RawDecision.record()` and `write_records` of `outreach_rules/_parts.py` write them.
 
 use crate::error::Result;
-use crate::model::{Customer, RawDecision, Step};
-use crate::time::instants::{iso_local, iso_utc};
-use crate::time::Zone;
+use crate::model::{Channel, Customer, Effect, Instant, RawDecision, Status, Step};
+use crate::time::instants::{iso_date, put_two, Text};
+use crate::time::{Zone, DAY};
 
 /// The columns of the CSV form, in order (Python's `CSV_COLUMNS`).
 pub const CSV_COLUMNS: [&str; 9] = [
@@ -47,11 +47,17 @@ pub fn write_decisions(
 ) -> Result<()> {
     let mut scratch = Vec::new();
     for decision in decisions {
-        let cells = Cells::of(customer, zone, decision)?;
-        match form {
-            Form::Jsonl => write_json_record(out, &cells, &decision.steps, trace),
-            Form::Csv => write_csv_row(out, &cells, &decision.steps, trace, &mut scratch),
-        }
+        let record = Record {
+            id: &decision.id,
+            customer: &customer.id,
+            intent: &decision.intent,
+            reference: decision.reference.as_deref(),
+            status: decision.status,
+            send_at: decision.send_at,
+            channel: decision.channel,
+        };
+        let steps = decision.steps.iter().map(StepText::of);
+        write_record(out, &mut scratch, zone, &record, steps, form, trace)?;
     }
     Ok(())
 }
@@ -67,6 +73,56 @@ pub fn csv_header(out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// A decision as its record shows it, before the trace.
+pub(crate) struct Record<'a> {
+    pub id: &'a str,
+    pub customer: &'a str,
+    pub intent: &'a str,
+    pub reference: Option<&'a str>,
+    pub status: Status,
+    pub send_at: Option<Instant>,
+    pub channel: Option<Channel>,
+}
+
+/// A step as a record's trace shows it.
+pub(crate) struct StepText<'a> {
+    pub rule: &'a str,
+    pub effect: Effect,
+    pub why: &'a str,
+    pub before: Option<Instant>,
+    pub after: Option<Instant>,
+}
+
+impl<'a> StepText<'a> {
+    fn of(step: &'a Step) -> Self {
+        StepText {
+            rule: &step.rule,
+            effect: step.effect,
+            why: &step.why,
+            before: step.before,
+            after: step.after,
+        }
+    }
+}
+
+/// Write one record in `form`; `scratch` is a buffer for the CSV trace cell.
+pub(crate) fn write_record<'a>(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    zone: &Zone,
+    record: &Record,
+    steps: impl Iterator<Item = StepText<'a>>,
+    form: Form,
+    trace: TraceLevel,
+) -> Result<()> {
+    let cells = Cells::of(record, zone)?;
+    match form {
+        Form::Jsonl => write_json_record(out, &cells, steps, trace),
+        Form::Csv => write_csv_row(out, &cells, steps, trace, scratch),
+    }
+    Ok(())
+}
+
 /// The cells of a record before the trace, in column order; None is JSON null.
 struct Cells<'a> {
     id: &'a str,
@@ -74,26 +130,26 @@ struct Cells<'a> {
     intent: &'a str,
     reference: Option<&'a str>,
     status: &'static str,
-    send_at: Option<String>,
-    local_send_at: Option<String>,
+    send_at: Option<Text>,
+    local_send_at: Option<Text>,
     channel: Option<&'static str>,
 }
 
 impl<'a> Cells<'a> {
-    fn of(customer: &'a Customer, zone: &Zone, decision: &'a RawDecision) -> Result<Self> {
-        let local_send_at = match decision.send_at {
-            Some(at) => Some(iso_local(at, zone)?),
+    fn of(record: &Record<'a>, zone: &Zone) -> Result<Self> {
+        let local_send_at = match record.send_at {
+            Some(at) => Some(Text::iso_local(at, zone)?),
             None => None,
         };
         Ok(Cells {
-            id: &decision.id,
-            customer: &customer.id,
-            intent: &decision.intent,
-            reference: decision.reference.as_deref(),
-            status: decision.status.as_str(),
-            send_at: decision.send_at.map(iso_utc),
+            id: record.id,
+            customer: record.customer,
+            intent: record.intent,
+            reference: record.reference,
+            status: record.status.as_str(),
+            send_at: record.send_at.map(Text::iso_utc),
             local_send_at,
-            channel: decision.channel.map(|c| c.as_str()),
+            channel: record.channel.map(|c| c.as_str()),
         })
     }
 
@@ -104,20 +160,45 @@ impl<'a> Cells<'a> {
             ("intent", Some(self.intent)),
             ("ref", self.reference),
             ("status", Some(self.status)),
-            ("send_at", self.send_at.as_deref()),
-            ("local_send_at", self.local_send_at.as_deref()),
+            ("send_at", self.send_at.as_ref().map(Text::as_str)),
+            (
+                "local_send_at",
+                self.local_send_at.as_ref().map(Text::as_str),
+            ),
             ("channel", self.channel),
         ]
     }
 }
 
-fn write_json_record(out: &mut Vec<u8>, cells: &Cells, steps: &[Step], trace: TraceLevel) {
-    out.push(b'{');
-    for (index, (key, value)) in cells.in_order().into_iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
+fn write_json_record<'a>(
+    out: &mut Vec<u8>,
+    cells: &Cells,
+    steps: impl Iterator<Item = StepText<'a>>,
+    trace: TraceLevel,
+) {
+    // Keys, statuses, instants and channels need no escaping: they are written as they are.
+    out.extend_from_slice(b"{\"id\":");
+    write_json_str(out, cells.id);
+    out.extend_from_slice(b",\"customer\":");
+    write_json_str(out, cells.customer);
+    out.extend_from_slice(b",\"intent\":");
+    write_json_str(out, cells.intent);
+    out.extend_from_slice(b",\"ref\":");
+    write_json_opt(out, cells.reference);
+    out.extend_from_slice(b",\"status\":\"");
+    out.extend_from_slice(cells.status.as_bytes());
+    out.extend_from_slice(b"\",\"send_at\":");
+    write_json_text(out, cells.send_at.as_ref());
+    out.extend_from_slice(b",\"local_send_at\":");
+    write_json_text(out, cells.local_send_at.as_ref());
+    out.extend_from_slice(b",\"channel\":");
+    match cells.channel {
+        Some(channel) => {
+            out.push(b'"');
+            out.extend_from_slice(channel.as_bytes());
+            out.push(b'"');
         }
-        write_json_member(out, key, value);
+        None => out.extend_from_slice(b"null"),
     }
     match trace {
         TraceLevel::Full => {
@@ -129,37 +210,80 @@ fn write_json_record(out: &mut Vec<u8>, cells: &Cells, steps: &[Step], trace: Tr
     out.extend_from_slice(b"}\n");
 }
 
-fn write_json_trace(out: &mut Vec<u8>, steps: &[Step]) {
+fn write_json_trace<'a>(out: &mut Vec<u8>, steps: impl Iterator<Item = StepText<'a>>) {
+    let mut instants = UtcInstants::default();
     out.push(b'[');
-    for (index, step) in steps.iter().enumerate() {
+    for (index, step) in steps.enumerate() {
         if index > 0 {
             out.push(b',');
         }
-        write_json_step(out, step);
+        write_json_step(out, &step, &mut instants);
     }
     out.push(b']');
 }
 
-fn write_json_step(out: &mut Vec<u8>, step: &Step) {
-    let from = step.before.map(iso_utc);
-    let to = step.after.map(iso_utc);
-    out.push(b'{');
-    write_json_member(out, "rule", Some(&step.rule));
-    out.push(b',');
-    write_json_member(out, "effect", Some(step.effect.as_str()));
-    out.push(b',');
-    write_json_member(out, "from", from.as_deref());
-    out.push(b',');
-    write_json_member(out, "to", to.as_deref());
-    out.push(b',');
-    write_json_member(out, "why", Some(&step.why));
+fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstants) {
+    out.extend_from_slice(b"{\"rule\":");
+    write_json_str(out, step.rule);
+    out.extend_from_slice(b",\"effect\":\"");
+    out.extend_from_slice(step.effect.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"from\":");
+    instants.write(out, step.before);
+    out.extend_from_slice(b",\"to\":");
+    instants.write(out, step.after);
+    out.extend_from_slice(b",\"why\":");
+    write_json_str(out, step.why);
     out.push(b'}');
 }
 
-fn write_json_member(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
-    write_json_str(out, key);
-    out.push(b':');
-    match value {
+/// Writes instants as JSON strings of ISO 8601 in UTC (or null), keeping the date of
+/// the last one: a trace's instants fall on few days.
+#[derive(Default)]
+struct UtcInstants {
+    day: Option<(i64, [u8; 10])>,
+}
+
+impl UtcInstants {
+    fn write(&mut self, out: &mut Vec<u8>, instant: Option<Instant>) {
+        let Some(instant) = instant else {
+            out.extend_from_slice(b"null");
+            return;
+        };
+        let day = instant.div_euclid(DAY);
+        let date = match self.day {
+            Some((known, date)) if known == day => date,
+            _ => match iso_date(day) {
+                Some(date) => {
+                    self.day = Some((day, date));
+                    date
+                }
+                None => return write_json_text(out, Some(&Text::iso_utc(instant))),
+            },
+        };
+        let time = instant.rem_euclid(DAY);
+        let mut text = *b"\"0000-00-00T00:00:00+00:00\"";
+        text[1..11].copy_from_slice(&date);
+        put_two(&mut text, 12, time / 3_600);
+        put_two(&mut text, 15, time % 3_600 / 60);
+        put_two(&mut text, 18, time % 60);
+        out.extend_from_slice(&text);
+    }
+}
+
+/// An instant's text, which needs no escaping, or null.
+fn write_json_text(out: &mut Vec<u8>, text: Option<&Text>) {
+    match text {
+        Some(text) => {
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn write_json_opt(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
         Some(text) => write_json_str(out, text),
         None => out.extend_from_slice(b"null"),
     }
@@ -167,28 +291,96 @@ fn write_json_member(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
 
 /// Write `text` as a JSON string the way orjson does.
 ///
-/// Only `"`, `\` and the C0 controls are escaped: everything else, DEL and U+2028
+/// Only `"`, `\\` and the C0 controls are escaped: everything else, DEL and U+2028
 /// included, is written as raw UTF-8, as `json.dumps(..., ensure_ascii=False)` also does.
 pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = text.as_bytes();
     out.push(b'"');
     let mut start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        let short: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
+    while let Some(found) = first_to_escape(&bytes[start..]) {
+        let index = start + found;
         out.extend_from_slice(&bytes[start..index]);
+        write_escape(out, bytes[index]);
         start = index + 1;
-        if short.is_empty() {
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// The position of the first byte JSON must escape, if any.
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    // Most texts need no escaping at all: whole blocks are tested without branching
+    // (the compiler turns this into vector compares), and only a block that has such a
+    // byte is searched. The last block may overlap the one before it.
+    const BLOCK: usize = 16;
+    let len = bytes.len();
+    if len < BLOCK {
+        return first_to_escape_short(bytes);
+    }
+    let block_has = |at: usize| {
+        bytes[at..at + BLOCK]
+            .iter()
+            .fold(false, |any, &b| any | needs_escape(b))
+    };
+    let mut at = 0;
+    loop {
+        let start = at.min(len - BLOCK);
+        if block_has(start) {
+            return bytes[start..]
+                .iter()
+                .position(|&b| needs_escape(b))
+                .map(|i| start + i);
+        }
+        at += BLOCK;
+        if at >= len {
+            return None;
+        }
+    }
+}
+
+/// `first_to_escape` for fewer than 16 bytes: two overlapping words from 8 bytes up.
+fn first_to_escape_short(bytes: &[u8]) -> Option<usize> {
+    let len = bytes.len();
+    if len >= 8 {
+        let word = |at: usize| {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(eight)
+        };
+        if !word_needs_escape(word(0)) && !word_needs_escape(word(len - 8)) {
+            return None;
+        }
+    }
+    bytes.iter().position(|&b| needs_escape(b))
+}
+
+/// Whether any of the eight bytes of `word` needs escaping (bytewise tests in one word).
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below n sets its high bit in (word - n) & !word, for n up to 0x80.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    control | quote | backslash != 0
+}
+
+fn write_escape(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short: &[u8] = match byte {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        0x08 => b"\\b",
+        0x0c => b"\\f",
+        _ => {
             let code = [
                 b'\\',
                 b'u',
@@ -198,18 +390,16 @@ pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
                 HEX[usize::from(byte & 15)],
             ];
             out.extend_from_slice(&code);
-        } else {
-            out.extend_from_slice(short);
+            return;
         }
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    };
+    out.extend_from_slice(short);
 }
 
-fn write_csv_row(
+fn write_csv_row<'a>(
     out: &mut Vec<u8>,
     cells: &Cells,
-    steps: &[Step],
+    steps: impl Iterator<Item = StepText<'a>>,
     trace: TraceLevel,
     scratch: &mut Vec<u8>,
 ) {

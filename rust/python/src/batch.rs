@@ -5,7 +5,9 @@
 use crate::convert;
 use crate::sources::PySources;
 use crate::CompiledPolicy;
-use outreach_core::batch::{self, BatchError, Issue, IssueKind, Job, OnError, Outcome, Record, Which};
+use outreach_core::batch::{
+    self, BatchError, Issue, IssueKind, Job, OnError, Outcome, Record, Which,
+};
 use outreach_core::model::Instant;
 use outreach_core::records::{Form, TraceLevel};
 use outreach_core::time::{Calendars, Sources, YearTable};
@@ -95,7 +97,9 @@ fn form_named(form: &str) -> PyResult<Form> {
     match form {
         "jsonl" => Ok(Form::Jsonl),
         "csv" => Ok(Form::Csv),
-        _ => Err(convert::value_error(format!("form={form:?} is not jsonl or csv"))),
+        _ => Err(convert::value_error(format!(
+            "form={form:?} is not jsonl or csv"
+        ))),
     }
 }
 
@@ -103,7 +107,9 @@ fn trace_named(trace: &str) -> PyResult<TraceLevel> {
     match trace {
         "full" => Ok(TraceLevel::Full),
         "none" => Ok(TraceLevel::None),
-        _ => Err(convert::value_error(format!("trace={trace:?} is not full or none"))),
+        _ => Err(convert::value_error(format!(
+            "trace={trace:?} is not full or none"
+        ))),
     }
 }
 
@@ -111,7 +117,9 @@ fn on_error_named(on_error: &str) -> PyResult<OnError> {
     match on_error {
         "fail" => Ok(OnError::Fail),
         "skip" => Ok(OnError::Skip),
-        _ => Err(convert::value_error(format!("on_error={on_error:?} is not fail or skip"))),
+        _ => Err(convert::value_error(format!(
+            "on_error={on_error:?} is not fail or skip"
+        ))),
     }
 }
 
@@ -194,7 +202,12 @@ impl Sources for Forgetful {
         self.0.zone_year(zone, year).map_err(|e| self.forget(e))
     }
 
-    fn holidays(&self, country: &str, subdivision: Option<&str>, year: i32) -> CoreResult<Vec<i64>> {
+    fn holidays(
+        &self,
+        country: &str,
+        subdivision: Option<&str>,
+        year: i32,
+    ) -> CoreResult<Vec<i64>> {
         self.0
             .holidays(country, subdivision, year)
             .map_err(|e| self.forget(e))

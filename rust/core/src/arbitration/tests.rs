@@ -4,6 +4,7 @@
 use super::*;
 use crate::time::zone::year_start;
 use crate::time::{Sources, YearTable};
+use std::sync::Arc;
 
 /// UTC only, and no public holidays.
 struct UtcSources;

@@ -4,10 +4,11 @@
 //! traces as the policy's own do.
 
 use super::specs::Placing;
-use crate::model::{Channel, Event, Instant};
+use crate::model::{Category, Channel, Event, Instant};
 use crate::time::operators::{Guard, Operator};
 use crate::triggers::history::History;
 use serde_json::Value;
+use std::sync::OnceLock;
 
 pub const CATEGORY_CONSENT: &str = "category-consent";
 pub const CHANNEL_AVAILABLE: &str = "channel-available";
@@ -40,15 +41,47 @@ fn data_str<'e>(event: &'e Event, key: &str) -> Option<&'e str> {
     event.data.get(key).and_then(Value::as_str)
 }
 
+/// What the guards of this module say: they depend on the category or channel alone,
+/// so they are written once.
+struct Texts {
+    refused_category: Vec<String>,
+    unreachable: Vec<String>,
+    refused_channel: Vec<String>,
+    down: Vec<String>,
+}
+
+fn texts() -> &'static Texts {
+    static TEXTS: OnceLock<Texts> = OnceLock::new();
+    TEXTS.get_or_init(|| {
+        let channels = |text: fn(&str) -> String| -> Vec<String> {
+            Channel::ALL.iter().map(|c| text(c.as_str())).collect()
+        };
+        Texts {
+            refused_category: Category::ALL
+                .iter()
+                .map(|c| format!("the customer said no to {} messages", c.as_str()))
+                .collect(),
+            unreachable: channels(|name| format!("the customer cannot be reached by {name}")),
+            refused_channel: channels(|name| format!("the customer said no to {name}")),
+            down: channels(|name| format!("{name} is down")),
+        }
+    })
+}
+
+/// The text of `category` or `channel` in a table of [`Texts`], in declared order.
+fn text_of(table: &'static [String], position: usize) -> &'static str {
+    table.get(position).map_or("", String::as_str)
+}
+
 /// The guard that holds whatever the channel: a refused category (none or one).
-pub fn category_guards(placing: &Placing) -> Option<Guard> {
-    let category = placing.intent.category.as_str();
-    if consent(placing.history, category) == Some(false) {
+pub fn category_guards<'a>(placing: &Placing<'a, '_>) -> Option<Guard<'a>> {
+    let category = placing.intent.category;
+    if consent(placing.history, category.as_str()) == Some(false) {
         return Some(Guard {
-            rule: CATEGORY_CONSENT.to_owned(),
-            why: format!("the customer said no to {category} messages"),
+            rule: CATEGORY_CONSENT,
+            why: text_of(&texts().refused_category, category as usize),
             op: Operator::Never {
-                waiting_for: Some("opted_in".to_owned()),
+                waiting_for: Some("opted_in"),
             },
         });
     }
@@ -56,21 +89,22 @@ pub fn category_guards(placing: &Placing) -> Option<Guard> {
 }
 
 /// The guard that decides whether `channel` may carry the proposal, and when (none or one).
-pub fn channel_guards(placing: &Placing, channel: Channel) -> Option<Guard> {
+pub fn channel_guards<'a>(placing: &Placing<'a, '_>, channel: Channel) -> Option<Guard<'a>> {
     let name = channel.as_str();
+    let position = channel as usize;
     if !placing.customer.reachable(channel) {
         return Some(Guard {
-            rule: CHANNEL_AVAILABLE.to_owned(),
-            why: format!("the customer cannot be reached by {name}"),
+            rule: CHANNEL_AVAILABLE,
+            why: text_of(&texts().unreachable, position),
             op: Operator::Never { waiting_for: None },
         });
     }
     if consent(placing.history, name) == Some(false) {
         return Some(Guard {
-            rule: CHANNEL_CONSENT.to_owned(),
-            why: format!("the customer said no to {name}"),
+            rule: CHANNEL_CONSENT,
+            why: text_of(&texts().refused_channel, position),
             op: Operator::Never {
-                waiting_for: Some("opted_in".to_owned()),
+                waiting_for: Some("opted_in"),
             },
         });
     }
@@ -79,9 +113,9 @@ pub fn channel_guards(placing: &Placing, channel: Channel) -> Option<Guard> {
         return None;
     }
     Some(Guard {
-        rule: CHANNEL_DOWN.to_owned(),
-        why: format!("{name} is down"),
-        op: Operator::intervals(spans, Some("channel_restored".to_owned())),
+        rule: CHANNEL_DOWN,
+        why: text_of(&texts().down, position),
+        op: Operator::intervals(spans, Some("channel_restored")),
     })
 }
 

@@ -17,6 +17,7 @@ pub(crate) mod testing {
     use crate::time::{Calendars, Sources, YearTable};
     use crate::triggers::propose::Proposal;
     use serde_json::{json, Value};
+    use std::borrow::Cow;
     use std::sync::Arc;
 
     struct UtcSources;
@@ -74,14 +75,14 @@ pub(crate) mod testing {
     }
 
     /// A proposal of `promo` about `reference`, anchored at `at`.
-    pub fn proposal(reference: Option<&str>, at: Instant) -> Proposal {
+    pub fn proposal(reference: Option<&str>, at: Instant) -> Proposal<'_> {
         Proposal {
             trigger: 0,
-            intent: "promo".to_owned(),
-            reference: reference.map(str::to_owned),
+            intent: "promo",
+            reference: reference.map(Cow::Borrowed),
             anchor: None,
             anchor_at: at,
-            basis: "customer".to_owned(),
+            basis: Cow::Borrowed("customer"),
             basis_at: Some(at),
             earliest: Some(at),
             expires: None,

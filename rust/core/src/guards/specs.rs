@@ -16,7 +16,6 @@ use crate::time::{Zone, DAY};
 use crate::triggers::conditions::{all_hold, Context};
 use crate::triggers::history::{ContactMade, History, CONTACT_SENT};
 use crate::triggers::propose::Proposal;
-use std::sync::Arc;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -26,26 +25,32 @@ const MONTHS: [&str; 12] = [
 type Spans = Vec<(Instant, Option<Instant>)>;
 
 /// What a guard spec may look at while a proposal is being placed.
+///
+/// The contacts placed so far (`'c`) change as the plan goes on; the guards built from a
+/// placing borrow only what lasts the whole plan (`'a`).
 #[derive(Debug, Clone, Copy)]
-pub struct Placing<'a> {
+pub struct Placing<'a, 'c> {
     pub customer: &'a Customer,
     pub history: &'a History<'a>,
-    pub proposal: &'a Proposal,
+    pub proposal: &'a Proposal<'a>,
     pub intent: &'a Intent,
     /// Contacts placed earlier in this plan.
-    pub placed: &'a [ContactMade],
+    pub placed: &'c [ContactMade],
     pub channel: Option<Channel>,
-    pub zone: &'a Arc<Zone>,
+    pub zone: &'a Zone,
 }
 
-impl<'a> Placing<'a> {
+impl<'a, 'c> Placing<'a, 'c> {
     /// Contacts already sent, then those placed earlier in this plan.
-    pub fn contacts(&self) -> impl Iterator<Item = &'a ContactMade> {
+    pub fn contacts(&self) -> impl Iterator<Item = &'c ContactMade>
+    where
+        'a: 'c,
+    {
         self.history.contacts.iter().chain(self.placed.iter())
     }
 
     /// The same placing, tried on `channel`.
-    pub fn on(self, channel: Channel) -> Placing<'a> {
+    pub fn on(self, channel: Channel) -> Placing<'a, 'c> {
         Placing {
             channel: Some(channel),
             ..self
@@ -174,7 +179,7 @@ fn kind_text(kind: &str, correlate: bool) -> String {
 }
 
 /// Which contacts a cap counts, in words; Python writes a missing channel as "None".
-fn cap_what<'a>(rule: &'a GuardRule, per: Per, placing: &Placing<'a>) -> &'a str {
+fn cap_what<'a>(rule: &'a GuardRule, per: Per, placing: &Placing<'a, '_>) -> &'a str {
     match per {
         Per::Intent => &placing.intent.name,
         Per::Category => placing.intent.category.as_str(),
@@ -184,21 +189,26 @@ fn cap_what<'a>(rule: &'a GuardRule, per: Per, placing: &Placing<'a>) -> &'a str
 }
 
 /// The rule's guard for this proposal, or None when the rule has nothing to say.
-pub fn guard(rule: &GuardRule, why: &str, placing: &Placing) -> Result<Option<Guard>> {
+pub fn guard<'a>(
+    rule: &'a GuardRule,
+    why: &'a str,
+    placing: &Placing<'a, '_>,
+) -> Result<Option<Guard<'a>>> {
     Ok(operator(rule, placing)?.map(|op| Guard {
-        rule: rule.id.clone(),
-        why: why.to_owned(),
+        rule: &rule.id,
+        why,
         op,
     }))
 }
 
 /// The operator the rule's spec builds for this proposal (`spec.guard`).
-pub fn operator(rule: &GuardRule, placing: &Placing) -> Result<Option<Operator>> {
+pub fn operator<'a>(
+    rule: &'a GuardRule,
+    placing: &Placing<'a, '_>,
+) -> Result<Option<Operator<'a>>> {
     let zone = placing.zone;
     Ok(match &rule.spec {
-        GuardSpec::AllowedHours { spans, .. } => {
-            Some(local_time(zone, WallRule::Hours(spans.clone())))
-        }
+        GuardSpec::AllowedHours { spans, .. } => Some(local_time(zone, WallRule::Hours(spans))),
         GuardSpec::BusinessDays {
             weekdays, holidays, ..
         } => Some(local_time(
@@ -245,36 +255,30 @@ pub fn operator(rule: &GuardRule, placing: &Placing) -> Result<Option<Operator>>
             closed,
             correlate,
         } => open_spans(opened, closed, *correlate, placing)
-            .map(|spans| Operator::intervals(spans, Some(closed.clone()))),
+            .map(|spans| Operator::intervals(spans, Some(closed))),
         GuardSpec::RequiresConsent => {
             let category = placing.intent.category.as_str();
             match consent(placing.history, category) {
                 Some(true) => None,
                 _ => Some(Operator::Never {
-                    waiting_for: Some("opted_in".to_owned()),
+                    waiting_for: Some("opted_in"),
                 }),
             }
         }
     })
 }
 
-fn local_time(zone: &Arc<Zone>, rule: WallRule) -> Operator {
-    Operator::LocalTime {
-        zone: Arc::clone(zone),
-        rule,
-    }
+fn local_time<'a>(zone: &'a Zone, rule: WallRule<'a>) -> Operator<'a> {
+    Operator::LocalTime { zone, rule }
 }
 
 /// The business-day calendar; the customer's holidays count only when the rule says so.
-fn business_days(weekdays: &[u8], holidays: bool, customer: &Customer) -> WallRule {
+fn business_days<'a>(weekdays: &[u8], holidays: bool, customer: &'a Customer) -> WallRule<'a> {
     let bits = weekdays
         .iter()
         .filter(|&&day| day < 7)
         .fold(0u8, |bits, &day| bits | (1 << day));
-    let country = holidays.then(|| {
-        let subdivision = customer.subdivision().map(str::to_owned);
-        (customer.country_code().to_owned(), subdivision)
-    });
+    let country = holidays.then(|| (customer.country_code(), customer.subdivision()));
     WallRule::BusinessDays {
         weekdays: bits,
         country,
@@ -364,31 +368,33 @@ mod tests {
     use crate::policy::Policy;
     use serde_json::{json, Value};
 
-    fn rules(guards: Value) -> Policy {
-        testing::policy(guards)
+    fn rules(guards: Value) -> &'static Policy {
+        Box::leak(Box::new(testing::policy(guards)))
     }
 
     /// What each rule says and builds for a `promo` proposal of ref `o1` on `channel`.
     fn placed(
-        policy: &Policy,
+        policy: &'static Policy,
         country: &str,
         events: Value,
-        placed: &[ContactMade],
+        placed: &'static [ContactMade],
         channel: Option<Channel>,
-    ) -> Vec<(String, Option<Operator>)> {
+    ) -> Vec<(String, Option<Operator<'static>>)> {
+        // Operators borrow the customer, history and zone; a test leaks them.
         let calendars = testing::calendars();
-        let customer = testing::customer(country, json!({}));
-        let history = History::new(&customer, testing::events(events), policy).expect("history");
-        let zone = calendars.zone("UTC").expect("zone");
-        let proposal = testing::proposal(Some("o1"), 0);
+        let customer = Box::leak(Box::new(testing::customer(country, json!({}))));
+        let history = History::new(customer, testing::events(events), policy).expect("history");
+        let history = Box::leak(Box::new(history));
+        let zone = Box::leak(Box::new(calendars.zone("UTC").expect("zone")));
+        let proposal = Box::leak(Box::new(testing::proposal(Some("o1"), 0)));
         let placing = Placing {
-            customer: &customer,
-            history: &history,
-            proposal: &proposal,
+            customer,
+            history,
+            proposal,
             intent: &policy.intents[0],
             placed,
             channel,
-            zone: &zone,
+            zone,
         };
         policy
             .guards
@@ -441,7 +447,7 @@ mod tests {
                 false
             ),
         ]));
-        let texts: Vec<String> = placed(&policy, "US-NY", json!([]), &[], None)
+        let texts: Vec<String> = placed(policy, "US-NY", json!([]), &[], None)
             .into_iter()
             .map(|(why, _)| why)
             .collect();
@@ -456,7 +462,7 @@ mod tests {
                 "only 09:00-20:00 every day, in the customer's time zone (UTC)",
             ]
         );
-        let built = placed(&policy, "US-NY", json!([]), &[], None);
+        let built = placed(policy, "US-NY", json!([]), &[], None);
         let Some(Operator::LocalTime { rule, .. }) = &built[0].1 else {
             panic!("business days build a local-time guard");
         };
@@ -464,7 +470,7 @@ mod tests {
             panic!("business days build a business-day rule");
         };
         assert_eq!(*weekdays, 0b1_1111);
-        assert_eq!(country, &Some(("US".to_owned(), Some("NY".to_owned()))));
+        assert_eq!(*country, Some(("US", Some("NY"))));
         let Some(Operator::Never { waiting_for }) = &built[4].1 else {
             panic!("no consent builds a never");
         };
@@ -490,8 +496,11 @@ mod tests {
             channel: Some(channel),
             reference: None,
         };
-        let made = [contact(40, Channel::Sms), contact(10, Channel::Email)];
-        let built = placed(&policy, "GB", events, &made, Some(Channel::Sms));
+        let made = Box::leak(Box::new([
+            contact(40, Channel::Sms),
+            contact(10, Channel::Email),
+        ]));
+        let built = placed(policy, "GB", events, made, Some(Channel::Sms));
         assert_eq!(built[0].0, "at most 1 sms contact in any 1 day");
         let Some(Operator::Cap { times, .. }) = &built[0].1 else {
             panic!("a cap builds a cap");
@@ -530,7 +539,7 @@ mod tests {
             {"kind": "complaint_opened", "at": 300, "ref": "x2"},
             {"kind": "complaint_resolved", "at": 400, "ref": "x2"},
         ]);
-        let built = placed(&policy, "GB", events, &[], None);
+        let built = placed(policy, "GB", events, &[], None);
         assert_eq!(
             built[0].0,
             "not on the same day as order_placed (same ref), in the customer's calendar"
@@ -568,7 +577,7 @@ mod tests {
                 false
             ),
         ]));
-        let built = placed(&policy, "GB", json!([]), &[], None);
+        let built = placed(policy, "GB", json!([]), &[], None);
         assert!(built.iter().all(|(_, op)| op.is_none()));
     }
 }

@@ -10,16 +10,17 @@ use crate::policy::HourSpan;
 /// How far a date rule looks ahead before it calls a calendar closed for good.
 pub const HORIZON_DAYS: i64 = 3_660;
 
-/// Which local dates and times are allowed, in wall seconds.
-#[derive(Debug, Clone)]
-pub enum WallRule {
+/// Which local dates and times are allowed, in wall seconds; it borrows what the
+/// policy and the customer say.
+#[derive(Debug, Clone, Copy)]
+pub enum WallRule<'a> {
     /// The union of the spans.
-    Hours(Vec<HourSpan>),
+    Hours(&'a [HourSpan]),
     /// The weekdays (bit d for weekday d), less the public holidays of the country and
     /// subdivision when given.
     BusinessDays {
         weekdays: u8,
-        country: Option<(String, Option<String>)>,
+        country: Option<(&'a str, Option<&'a str>)>,
     },
     /// Month-day from `start` to `end`, both included, every year; `inside` allows only
     /// the window, otherwise the window is blocked.
@@ -30,13 +31,13 @@ pub enum WallRule {
     },
 }
 
-impl WallRule {
+impl WallRule<'_> {
     /// Whether the local time `wall` is allowed.
     pub fn allows(&self, wall: i64, calendars: &Calendars) -> Result<bool> {
         match self {
             WallRule::Hours(spans) => Ok(hours_allow(spans, wall)),
             WallRule::BusinessDays { weekdays, country } => {
-                business_day(*weekdays, country, wall.div_euclid(DAY), calendars)
+                business_day(*weekdays, *country, wall.div_euclid(DAY), calendars)
             }
             WallRule::AnnualWindow { start, end, inside } => {
                 Ok(window_contains(*start, *end, date_of_day(wall.div_euclid(DAY))) == *inside)
@@ -49,7 +50,7 @@ impl WallRule {
         match self {
             WallRule::Hours(spans) => Ok(hours_next(spans, wall)),
             WallRule::BusinessDays { weekdays, country } => {
-                business_next(*weekdays, country, wall, calendars)
+                business_next(*weekdays, *country, wall, calendars)
             }
             WallRule::AnnualWindow { start, end, inside } => {
                 window_next(*start, *end, *inside, wall)
@@ -88,7 +89,7 @@ fn hours_next(spans: &[HourSpan], wall: i64) -> Option<i64> {
 
 fn business_next(
     weekdays: u8,
-    country: &Option<(String, Option<String>)>,
+    country: Option<(&str, Option<&str>)>,
     wall: i64,
     calendars: &Calendars,
 ) -> Result<Option<i64>> {
@@ -107,7 +108,7 @@ fn business_next(
 /// Whether day number `day` is one of the weekdays and no public holiday.
 fn business_day(
     weekdays: u8,
-    country: &Option<(String, Option<String>)>,
+    country: Option<(&str, Option<&str>)>,
     day: i64,
     calendars: &Calendars,
 ) -> Result<bool> {
@@ -119,7 +120,7 @@ fn business_day(
         return Ok(true);
     };
     let year = civil_from_days(day).0 as i32;
-    Ok(!calendars.is_holiday(country, subdivision.as_deref(), year, day)?)
+    Ok(!calendars.is_holiday(country, subdivision, year, day)?)
 }
 
 /// A proleptic Gregorian date; ordered as dates are.
@@ -212,10 +213,11 @@ mod tests {
 
     #[test]
     fn hours_find_the_next_span() {
-        let rule = WallRule::Hours(vec![
+        let spans = [
             span(&[0, 1, 2, 3, 4], 9 * 3_600, 17 * 3_600),
             span(&[5], 10 * 3_600, 12 * 3_600),
-        ]);
+        ];
+        let rule = WallRule::Hours(&spans);
         assert_eq!(next(&rule, wall(2026, 12, 25, 18, 0)), Some(1_798_279_200));
         assert_eq!(next(&rule, wall(2026, 12, 26, 12, 0)), Some(1_798_448_400));
         assert_eq!(next(&rule, wall(2026, 12, 27, 23, 0)), Some(1_798_448_400));
@@ -226,17 +228,14 @@ mod tests {
             rule.allows(wall(2026, 12, 23, 17, 0), &calendars()).ok(),
             Some(false)
         );
-        assert_eq!(
-            next(&WallRule::Hours(vec![span(&[], 0, 3_600)]), open),
-            None
-        );
+        assert_eq!(next(&WallRule::Hours(&[span(&[], 0, 3_600)]), open), None);
     }
 
     #[test]
     fn business_days_skip_weekends_and_holidays() {
-        let gb = |subdivision: Option<&str>| WallRule::BusinessDays {
+        let gb = |subdivision: Option<&'static str>| WallRule::BusinessDays {
             weekdays: 0b1_1111,
-            country: Some(("GB".to_owned(), subdivision.map(str::to_owned))),
+            country: Some(("GB", subdivision)),
         };
         assert_eq!(
             next(&gb(None), wall(2026, 12, 25, 12, 0)),
@@ -269,7 +268,7 @@ mod tests {
         assert_eq!(next(&closed, 0), None);
         let unknown = WallRule::BusinessDays {
             weekdays: 0b1_1111,
-            country: Some(("ZZ".to_owned(), None)),
+            country: Some(("ZZ", None)),
         };
         assert!(unknown.next_wall(0, &calendars()).is_err());
     }

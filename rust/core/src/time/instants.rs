@@ -71,51 +71,226 @@ fn year_out_of_range(year: i64) -> CoreError {
 
 /// ISO 8601 in UTC as Python writes it: `2026-12-27T09:00:00+00:00`.
 pub fn iso_utc(seconds: Instant) -> String {
-    format!("{}+00:00", iso_naive(seconds))
+    Text::iso_utc(seconds).as_str().to_owned()
 }
 
 /// ISO 8601 with the zone's offset then: `2026-12-27T04:00:00-05:00`.
 pub fn iso_local(seconds: Instant, zone: &Zone) -> Result<String> {
-    let offset = zone.offset_at(seconds)?;
-    Ok(format!(
-        "{}{}",
-        iso_naive(seconds.saturating_add(offset)),
-        iso_offset(offset)
-    ))
+    Ok(Text::iso_local(seconds, zone)?.as_str().to_owned())
 }
 
 /// As the customer's wall clock shows it: `Sun 27 Dec 2026 09:00`.
 pub fn format_local(seconds: Instant, zone: &Zone) -> Result<String> {
-    let wall = zone.to_wall(seconds)?;
-    let (year, month, day) = civil_from_days(wall.div_euclid(DAY));
-    let weekday = (wall.div_euclid(DAY) + 3).rem_euclid(7) as usize;
-    let hour = wall.rem_euclid(DAY) / 3_600;
-    let minute = wall.rem_euclid(3_600) / 60;
-    Ok(format!(
-        "{} {day} {} {year} {hour:02}:{minute:02}",
-        WEEKDAYS[weekday],
-        MONTHS[(month as usize - 1) % 12],
-    ))
+    Ok(Text::local(seconds, zone)?.as_str().to_owned())
 }
 
-/// Wall seconds as Python's naive `isoformat()`: `2026-12-27T09:00:00`.
-fn iso_naive(wall: i64) -> String {
-    let (year, month, day) = civil_from_days(wall.div_euclid(DAY));
-    let time = wall.rem_euclid(DAY);
-    let (hour, minute, second) = (time / 3_600, time % 3_600 / 60, time % 60);
-    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")
+/// A short ASCII text built on the stack, so that instants are written without
+/// allocating: the hot paths write one or more per trace step.
+#[derive(Clone, Copy)]
+pub struct Text {
+    bytes: [u8; Text::CAPACITY],
+    len: usize,
 }
 
-/// A UTC offset as Python's `timezone` writes it: `-05:00`, `+00:19:32`.
-fn iso_offset(offset: i64) -> String {
-    let sign = if offset < 0 { '-' } else { '+' };
-    let size = offset.unsigned_abs();
-    let (hours, minutes, seconds) = (size / 3_600, size % 3_600 / 60, size % 60);
-    if seconds == 0 {
-        format!("{sign}{hours:02}:{minutes:02}")
-    } else {
-        format!("{sign}{hours:02}:{minutes:02}:{seconds:02}")
+impl Text {
+    /// Room for any instant and offset an `i64` holds (51 bytes at most).
+    const CAPACITY: usize = 64;
+
+    fn new() -> Text {
+        Text {
+            bytes: [0; Text::CAPACITY],
+            len: 0,
+        }
     }
+
+    /// ISO 8601 in UTC, as [`iso_utc`].
+    pub fn iso_utc(seconds: Instant) -> Text {
+        let mut text = Text::new();
+        text.naive(seconds);
+        text.push_str("+00:00");
+        text
+    }
+
+    /// ISO 8601 with the zone's offset, as [`iso_local`].
+    pub fn iso_local(seconds: Instant, zone: &Zone) -> Result<Text> {
+        let offset = zone.offset_at(seconds)?;
+        let mut text = Text::new();
+        text.naive(seconds.saturating_add(offset));
+        text.offset(offset);
+        Ok(text)
+    }
+
+    /// The customer's wall clock, as [`format_local`].
+    pub fn local(seconds: Instant, zone: &Zone) -> Result<Text> {
+        let wall = zone.to_wall(seconds)?;
+        let (year, month, day) = civil_from_days(wall.div_euclid(DAY));
+        let weekday = (wall.div_euclid(DAY) + 3).rem_euclid(7) as usize;
+        let mut text = Text::new();
+        text.push_str(WEEKDAYS[weekday]);
+        text.push(b' ');
+        text.number(i64::from(day));
+        text.push(b' ');
+        text.push_str(MONTHS[(month as usize - 1) % 12]);
+        text.push(b' ');
+        text.number(year);
+        text.push(b' ');
+        text.two(wall.rem_euclid(DAY) / 3_600);
+        text.push(b':');
+        text.two(wall.rem_euclid(3_600) / 60);
+        Ok(text)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed, so this cannot fail.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    fn push_str(&mut self, text: &str) {
+        let end = self.len + text.len();
+        match self.bytes.get_mut(self.len..end) {
+            Some(room) => {
+                room.copy_from_slice(text.as_bytes());
+                self.len = end;
+            }
+            None => text.bytes().for_each(|byte| self.push(byte)),
+        }
+    }
+
+    /// Two digits, zero-padded (`value` is 0 to 99).
+    fn two(&mut self, value: i64) {
+        if self.len + 2 <= Text::CAPACITY {
+            put_two(&mut self.bytes, self.len, value);
+            self.len += 2;
+        }
+    }
+
+    /// A number as `{value}` writes it.
+    fn number(&mut self, value: i64) {
+        if value < 0 {
+            self.push(b'-');
+        }
+        let mut digits = [0u8; 20];
+        let mut rest = value.unsigned_abs();
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &digit in &digits[start..] {
+            self.push(digit);
+        }
+    }
+
+    /// A year as `{year:04}` writes it.
+    fn year(&mut self, year: i64) {
+        if (0..1_000).contains(&year) {
+            self.two(year / 100);
+            self.two(year % 100);
+        } else if year < 0 && year > -100 {
+            // `{:04}` pads after the sign: -5 is `-005`.
+            self.push(b'-');
+            self.push(b'0');
+            self.two(-year);
+        } else {
+            self.number(year);
+        }
+    }
+
+    /// Wall seconds as Python's naive `isoformat()`: `2026-12-27T09:00:00`.
+    fn naive(&mut self, wall: i64) {
+        let (year, month, day) = civil_from_days(wall.div_euclid(DAY));
+        let time = wall.rem_euclid(DAY);
+        if (0..10_000).contains(&year) && self.len == 0 {
+            // The usual case, written in place.
+            self.bytes[..19].copy_from_slice(b"0000-00-00T00:00:00");
+            let b = &mut self.bytes;
+            put_two(b, 0, year / 100);
+            put_two(b, 2, year % 100);
+            put_two(b, 5, i64::from(month));
+            put_two(b, 8, i64::from(day));
+            put_two(b, 11, time / 3_600);
+            put_two(b, 14, time % 3_600 / 60);
+            put_two(b, 17, time % 60);
+            self.len = 19;
+            return;
+        }
+        self.year(year);
+        self.push(b'-');
+        self.two(i64::from(month));
+        self.push(b'-');
+        self.two(i64::from(day));
+        self.push(b'T');
+        self.two(time / 3_600);
+        self.push(b':');
+        self.two(time % 3_600 / 60);
+        self.push(b':');
+        self.two(time % 60);
+    }
+
+    /// A UTC offset as Python's `timezone` writes it: `-05:00`, `+00:19:32`.
+    fn offset(&mut self, offset: i64) {
+        self.push(if offset < 0 { b'-' } else { b'+' });
+        let size = offset.unsigned_abs() as i64;
+        let (hours, minutes, seconds) = (size / 3_600, size % 3_600 / 60, size % 60);
+        if hours > 99 {
+            self.number(hours);
+        } else {
+            self.two(hours);
+        }
+        self.push(b':');
+        self.two(minutes);
+        if seconds != 0 {
+            self.push(b':');
+            self.two(seconds);
+        }
+    }
+}
+
+/// `value` as `{value}` writes it, appended to `text`.
+pub(crate) fn push_number(text: &mut String, value: i64) {
+    let mut digits = Text::new();
+    digits.number(value);
+    text.push_str(digits.as_str());
+}
+
+/// The date of day number `day` as `YYYY-MM-DD`, for the years 0 to 9999.
+pub(crate) fn iso_date(day: i64) -> Option<[u8; 10]> {
+    let (year, month, day) = civil_from_days(day);
+    if !(0..10_000).contains(&year) {
+        return None;
+    }
+    let mut date = *b"0000-00-00";
+    put_two(&mut date, 0, year / 100);
+    put_two(&mut date, 2, year % 100);
+    put_two(&mut date, 5, i64::from(month));
+    put_two(&mut date, 8, i64::from(day));
+    Some(date)
+}
+
+/// Two digits of `value` (0 to 99) at `at`.
+pub(crate) fn put_two(bytes: &mut [u8], at: usize, value: i64) {
+    const DIGITS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let index = (value.rem_euclid(100) * 2) as usize;
+    bytes[at..at + 2].copy_from_slice(&DIGITS[index..index + 2]);
 }
 
 /// The usual forms of an ISO 8601 instant with an offset; None for anything else (the

@@ -8,7 +8,7 @@ pub mod zone;
 
 use crate::error::Result;
 use crate::model::Instant;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 pub use zone::{Zone, DAY};
@@ -34,14 +34,21 @@ pub trait Sources: Send + Sync {
     fn instant(&self, text: &str, field: &str) -> Result<Instant>;
 }
 
-type HolidayKey = (String, Option<String>, i32);
+/// The public holidays of one subdivision (or none) in one year, as sorted day numbers.
+struct HolidayYear {
+    subdivision: Option<String>,
+    year: i32,
+    days: Box<[i64]>,
+}
 
 /// Zones and holiday calendars, each loaded once from the [`Sources`] and shared
 /// between threads.
 pub struct Calendars {
     sources: Arc<dyn Sources>,
     zones: RwLock<HashMap<String, Arc<Zone>>>,
-    holidays: RwLock<HashMap<HolidayKey, Arc<HashSet<i64>>>>,
+    /// By country: looked up with a borrowed name, so that a business-day guard asks
+    /// without allocating; a country has few subdivisions and years in use.
+    holidays: RwLock<HashMap<String, Vec<HolidayYear>>>,
 }
 
 impl Calendars {
@@ -80,26 +87,31 @@ impl Calendars {
         year: i32,
         day: i64,
     ) -> Result<bool> {
-        let key = (country.to_owned(), subdivision.map(str::to_owned), year);
-        if let Some(days) = self
+        let of =
+            |known: &HolidayYear| known.year == year && known.subdivision.as_deref() == subdivision;
+        if let Some(years) = self
             .holidays
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
+            .get(country)
         {
-            return Ok(days.contains(&day));
+            if let Some(known) = years.iter().find(|known| of(known)) {
+                return Ok(known.days.binary_search(&day).is_ok());
+            }
         }
-        let days: Arc<HashSet<i64>> = Arc::new(
-            self.sources
-                .holidays(country, subdivision, year)?
-                .into_iter()
-                .collect(),
-        );
-        let found = days.contains(&day);
-        self.holidays
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, days);
+        let mut days = self.sources.holidays(country, subdivision, year)?;
+        days.sort_unstable();
+        let found = days.binary_search(&day).is_ok();
+        let mut holidays = self.holidays.write().unwrap_or_else(|e| e.into_inner());
+        let years = holidays.entry(country.to_owned()).or_default();
+        // Another thread may have loaded the same year meanwhile: keep one.
+        if !years.iter().any(of) {
+            years.push(HolidayYear {
+                subdivision: subdivision.map(str::to_owned),
+                year,
+                days: days.into_boxed_slice(),
+            });
+        }
         Ok(found)
     }
 

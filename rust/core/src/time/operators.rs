@@ -12,7 +12,6 @@ use crate::model::Instant;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 /// How many stretches of constant offset a local-time guard walks before it gives up.
 pub const MAX_SEGMENTS: usize = 10_000;
@@ -20,25 +19,25 @@ pub const MAX_SEGMENTS: usize = 10_000;
 pub const MAX_MOVES: usize = 1_000;
 
 /// No allowed instant: for good, or until the event named by `waiting_for` happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Blocked {
-    pub reason: String,
-    pub waiting_for: Option<String>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked<'a> {
+    pub reason: &'a str,
+    pub waiting_for: Option<&'a str>,
 }
 
 /// What a guard operator does; build `Intervals` and `Cap` with [`Operator::intervals`]
-/// and [`Operator::cap`].
+/// and [`Operator::cap`]. It borrows what the policy, the customer and the zone say.
 #[derive(Debug, Clone)]
-pub enum Operator {
+pub enum Operator<'a> {
     /// Allows nothing.
-    Never { waiting_for: Option<String> },
+    Never { waiting_for: Option<&'a str> },
     /// Allows every instant from this one on.
     NotBefore(Instant),
     /// Allows every instant outside the half-open spans; an open span (no end) blocks
     /// from its start until `waiting_for` happens.
     Intervals {
         spans: Vec<(Instant, Option<Instant>)>,
-        waiting_for: Option<String>,
+        waiting_for: Option<&'a str>,
     },
     /// At most `limit` of `times` (plus the candidate) in any window of `period` seconds.
     Cap {
@@ -47,21 +46,21 @@ pub enum Operator {
         times: Vec<Instant>,
     },
     /// A wall rule read in a zone.
-    LocalTime { zone: Arc<Zone>, rule: WallRule },
+    LocalTime { zone: &'a Zone, rule: WallRule<'a> },
 }
 
-impl Operator {
+impl<'a> Operator<'a> {
     /// Intervals with the spans sorted by start, then end (an open end last), as Python's.
     pub fn intervals(
         mut spans: Vec<(Instant, Option<Instant>)>,
-        waiting_for: Option<String>,
-    ) -> Operator {
+        waiting_for: Option<&'a str>,
+    ) -> Operator<'a> {
         spans.sort_by(span_order);
         Operator::Intervals { spans, waiting_for }
     }
 
     /// A cap with its times sorted, as Python's.
-    pub fn cap(limit: i64, period: i64, mut times: Vec<Instant>) -> Operator {
+    pub fn cap(limit: i64, period: i64, mut times: Vec<Instant>) -> Operator<'a> {
         times.sort_unstable();
         Operator::Cap {
             limit,
@@ -76,30 +75,31 @@ fn span_order(a: &(Instant, Option<Instant>), b: &(Instant, Option<Instant>)) ->
     a.0.cmp(&b.0).then_with(|| end(a).cmp(&end(b)))
 }
 
-/// A guard: the rule it enforces, why, and its operator.
+/// A guard: the rule it enforces, why, and its operator; it borrows its texts from the
+/// policy (or the texts made once for it), so that building one allocates nothing.
 #[derive(Debug, Clone)]
-pub struct Guard {
-    pub rule: String,
-    pub why: String,
-    pub op: Operator,
+pub struct Guard<'a> {
+    pub rule: &'a str,
+    pub why: &'a str,
+    pub op: Operator<'a>,
 }
 
 /// The answer of one operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Allowed {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed<'a> {
     At(Instant),
-    Blocked(Blocked),
+    Blocked(Blocked<'a>),
 }
 
-impl Guard {
+impl<'a> Guard<'a> {
     /// The least allowed instant at or after `t`, or why there is none.
-    pub fn next_allowed(&self, t: Instant, calendars: &Calendars) -> Result<Allowed> {
+    pub fn next_allowed(&self, t: Instant, calendars: &Calendars) -> Result<Allowed<'a>> {
         Ok(match &self.op {
-            Operator::Never { waiting_for } => self.blocked(waiting_for.clone()),
+            Operator::Never { waiting_for } => self.blocked(*waiting_for),
             Operator::NotBefore(instant) => Allowed::At(t.max(*instant)),
             Operator::Intervals { spans, waiting_for } => match intervals_next(spans, t) {
                 Some(at) => Allowed::At(at),
-                None => self.blocked(waiting_for.clone()),
+                None => self.blocked(*waiting_for),
             },
             Operator::Cap {
                 limit,
@@ -116,9 +116,9 @@ impl Guard {
         })
     }
 
-    fn blocked(&self, waiting_for: Option<String>) -> Allowed {
+    fn blocked(&self, waiting_for: Option<&'a str>) -> Allowed<'a> {
         Allowed::Blocked(Blocked {
-            reason: self.why.clone(),
+            reason: self.why,
             waiting_for,
         })
     }
@@ -131,7 +131,7 @@ impl Guard {
         rule: &WallRule,
         mut t: Instant,
         calendars: &Calendars,
-    ) -> Result<Allowed> {
+    ) -> Result<Allowed<'a>> {
         for _ in 0..MAX_SEGMENTS {
             let (offset, end) = zone.segment(t)?;
             let Some(wall) = rule.next_wall(t.saturating_add(offset), calendars)? else {
@@ -150,7 +150,7 @@ impl Guard {
                 zone.name()
             ),
         )
-        .rule(self.rule.clone()))
+        .rule(self.rule))
     }
 }
 
@@ -238,16 +238,16 @@ pub struct Move {
 
 /// Where the fixpoint came to rest; see Python's `Settlement`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settlement {
+pub struct Settlement<'a> {
     pub at: Option<Instant>,
     pub moves: Vec<Move>,
     /// The index of the guard that allows nothing more, and why.
-    pub blocked: Option<(usize, Blocked)>,
+    pub blocked: Option<(usize, Blocked<'a>)>,
     pub expired: bool,
 }
 
-impl Settlement {
-    fn expired(moves: Vec<Move>) -> Settlement {
+impl Settlement<'_> {
+    fn expired<'a>(moves: Vec<Move>) -> Settlement<'a> {
         Settlement {
             at: None,
             moves,
@@ -258,12 +258,12 @@ impl Settlement {
 }
 
 /// Apply `guards` in turn from `start` until none moves the instant (Python's `settle`).
-pub fn settle(
-    guards: &[&Guard],
+pub fn settle<'a>(
+    guards: &[Guard<'a>],
     start: Instant,
     expires: Option<Instant>,
     calendars: &Calendars,
-) -> Result<Settlement> {
+) -> Result<Settlement<'a>> {
     let past = |t: Instant| expires.is_some_and(|expires| t > expires);
     if past(start) {
         return Ok(Settlement::expired(Vec::new()));
@@ -272,7 +272,7 @@ pub fn settle(
     let mut moves = Vec::new();
     let (mut index, mut unmoved) = (0, 0);
     while unmoved < guards.len() {
-        let guard = guards[index];
+        let guard = &guards[index];
         let result = match guard.next_allowed(t, calendars)? {
             Allowed::At(result) => result,
             Allowed::Blocked(blocked) => {
@@ -321,17 +321,14 @@ fn not_extensive(guard: &Guard, t: Instant, result: Instant) -> CoreError {
         ErrorKind::Engine,
         format!(
             "guard {} moved {t} back to {result}: not extensive",
-            py_repr_str(&guard.rule)
+            py_repr_str(guard.rule)
         ),
     )
 }
 
-fn too_many_moves(guards: &[&Guard], moves: &[Move]) -> CoreError {
+fn too_many_moves(guards: &[Guard], moves: &[Move]) -> CoreError {
     // Python sorts by code point; UTF-8 bytes sort the same way.
-    let rules: BTreeSet<&str> = moves
-        .iter()
-        .map(|m| guards[m.guard].rule.as_str())
-        .collect();
+    let rules: BTreeSet<&str> = moves.iter().map(|m| guards[m.guard].rule).collect();
     CoreError::new(
         ErrorKind::MaxIterations,
         format!(
@@ -390,7 +387,8 @@ fn py_escape(c: char) -> String {
 }
 
 /// Characters Python's `str.isprintable` refuses (control, separators other than the
-/// space, format, private use and non-characters), as inclusive ranges.
+/// space, format, private use and non-characters, and the stretches of code points no
+/// version of Unicode has assigned yet), as inclusive ranges.
 const UNPRINTABLE: &[(u32, u32)] = &[
     (0x00, 0x1f),
     (0x7f, 0xa0),
@@ -418,8 +416,10 @@ const UNPRINTABLE: &[(u32, u32)] = &[
     (0x13430, 0x13438),
     (0x1bca0, 0x1bca3),
     (0x1d173, 0x1d17a),
+    (0x2fa20, 0x2ffff),
+    (0x40000, 0xdffff),
     (0xe0000, 0xe00ff),
-    (0xe01f0, 0xe0fff),
+    (0xe01f0, 0xeffff),
     (0xf0000, 0x10ffff),
 ];
 
@@ -439,33 +439,24 @@ mod tests {
     use crate::time::zone::test_sources::calendars;
     use crate::time::zone::wall_of_date;
 
-    fn guard(rule: &str, op: Operator) -> Guard {
-        Guard {
-            rule: rule.to_owned(),
-            why: "w".to_owned(),
-            op,
-        }
+    fn guard<'a>(rule: &'a str, op: Operator<'a>) -> Guard<'a> {
+        Guard { rule, why: "w", op }
     }
 
-    fn next(guard: &Guard, t: Instant) -> Allowed {
+    fn next<'a>(guard: &Guard<'a>, t: Instant) -> Allowed<'a> {
         guard.next_allowed(t, &calendars()).expect("no error")
     }
 
-    fn blocked(waiting_for: Option<&str>) -> Allowed {
-        let waiting_for = waiting_for.map(str::to_owned);
+    fn blocked(waiting_for: Option<&str>) -> Allowed<'_> {
         Allowed::Blocked(Blocked {
-            reason: "w".to_owned(),
+            reason: "w",
             waiting_for,
         })
     }
 
-    fn daily(calendars: &Calendars, zone: &str, start: i64, end: i64) -> Operator {
-        let zone = calendars.zone(zone).expect("a test zone");
+    fn every_day(start: i64, end: i64) -> [HourSpan; 1] {
         let days = (0..7).collect();
-        Operator::LocalTime {
-            zone,
-            rule: WallRule::Hours(vec![HourSpan { days, start, end }]),
-        }
+        [HourSpan { days, start, end }]
     }
 
     #[test]
@@ -473,7 +464,7 @@ mod tests {
         let never = guard(
             "n",
             Operator::Never {
-                waiting_for: Some("reply".to_owned()),
+                waiting_for: Some("reply"),
             },
         );
         assert_eq!(next(&never, 5), blocked(Some("reply")));
@@ -487,7 +478,7 @@ mod tests {
     #[test]
     fn intervals_carry_over_spans_and_open_ones_block() {
         let spans = vec![(150, None), (100, Some(200)), (90, Some(120))];
-        let open = guard("i", Operator::intervals(spans, Some("x".to_owned())));
+        let open = guard("i", Operator::intervals(spans, Some("x")));
         assert_eq!(next(&open, 95), blocked(Some("x")));
         assert_eq!(next(&open, 80), Allowed::At(80));
         let closed = guard(
@@ -527,13 +518,18 @@ mod tests {
 
     #[test]
     fn local_time_lands_on_the_jump_and_reads_both_passes_of_a_fold() {
-        let calendars = calendars();
-        let gap = guard("g", daily(&calendars, "Test/Dst", 5_400, 10_800));
+        let zone = calendars().zone("Test/Dst").expect("a test zone");
+        let (early, late) = (every_day(5_400, 10_800), every_day(3_600, 6_300));
+        let daily = |spans| Operator::LocalTime {
+            zone: &zone,
+            rule: WallRule::Hours(spans),
+        };
+        let gap = guard("g", daily(&early));
         assert_eq!(
             next(&gap, wall_of_date(2026, 3, 29)),
             Allowed::At(1_774_746_000)
         );
-        let fold = guard("f", daily(&calendars, "Test/Dst", 3_600, 6_300));
+        let fold = guard("f", daily(&late));
         assert_eq!(
             next(&fold, wall_of_date(2026, 10, 25) + 3_000),
             Allowed::At(1_792_890_000)
@@ -551,8 +547,7 @@ mod tests {
             ),
             guard("cap", Operator::cap(1, 60, vec![180, 230])),
         ];
-        let refs: Vec<&Guard> = guards.iter().collect();
-        let settled = settle(&refs, 0, None, &calendars).expect("settles");
+        let settled = settle(&guards, 0, None, &calendars).expect("settles");
         let moves = [(0, 0, 100), (1, 100, 200), (2, 200, 290), (1, 290, 300)]
             .map(|(guard, start, end)| Move { guard, start, end });
         assert_eq!(
@@ -564,12 +559,12 @@ mod tests {
                 expired: false
             }
         );
-        let expired = settle(&refs, 0, Some(200), &calendars).expect("expires");
+        let expired = settle(&guards, 0, Some(200), &calendars).expect("expires");
         assert_eq!(
             (expired.at, expired.moves.len(), expired.expired),
             (None, 3, true)
         );
-        let late = settle(&refs, 300, Some(200), &calendars).expect("expires");
+        let late = settle(&guards, 300, Some(200), &calendars).expect("expires");
         assert_eq!(
             late,
             Settlement {
@@ -589,16 +584,12 @@ mod tests {
     fn settle_stops_at_a_blocked_guard() {
         let guards = [
             guard("nb", Operator::NotBefore(100)),
-            guard(
-                "iv",
-                Operator::intervals(vec![(150, None)], Some("reply".to_owned())),
-            ),
+            guard("iv", Operator::intervals(vec![(150, None)], Some("reply"))),
         ];
-        let refs: Vec<&Guard> = guards.iter().collect();
-        let settled = settle(&refs, 160, None, &calendars()).expect("settles");
+        let settled = settle(&guards, 160, None, &calendars()).expect("settles");
         let why = Blocked {
-            reason: "w".to_owned(),
-            waiting_for: Some("reply".to_owned()),
+            reason: "w",
+            waiting_for: Some("reply"),
         };
         assert_eq!(
             settled,
@@ -614,21 +605,21 @@ mod tests {
     #[test]
     fn guards_that_never_agree_are_max_iterations() {
         let calendars = calendars();
-        let monday = |start: i64| {
-            let zone = calendars.zone("UTC").expect("UTC");
-            let rule = WallRule::Hours(vec![HourSpan {
+        let zone = calendars.zone("UTC").expect("UTC");
+        let hour = |start: i64| {
+            [HourSpan {
                 days: vec![0],
                 start,
                 end: start + 3_600,
-            }]);
-            Operator::LocalTime { zone, rule }
+            }]
         };
-        let guards = [
-            guard("b", monday(9 * 3_600)),
-            guard("it's", monday(10 * 3_600)),
-        ];
-        let refs: Vec<&Guard> = guards.iter().collect();
-        let error = settle(&refs, wall_of_date(2026, 1, 1), None, &calendars).unwrap_err();
+        let (nine, ten) = (hour(9 * 3_600), hour(10 * 3_600));
+        let monday = |spans| Operator::LocalTime {
+            zone: &zone,
+            rule: WallRule::Hours(spans),
+        };
+        let guards = [guard("b", monday(&nine)), guard("it's", monday(&ten))];
+        let error = settle(&guards, wall_of_date(2026, 1, 1), None, &calendars).unwrap_err();
         assert_eq!(error.kind, ErrorKind::MaxIterations);
         assert_eq!(
             error.message,
@@ -649,6 +640,11 @@ mod tests {
         assert_eq!(
             py_repr_str("a\\b\n\t\u{7}\u{a0}\u{200b}Ω\u{10ffff}"),
             "'a\\\\b\\n\\t\\x07\\xa0\\u200bΩ\\U0010ffff'"
+        );
+        // Never assigned in any version of Unicode: Python escapes them.
+        assert_eq!(
+            py_repr_str("\u{89b88}\u{ee2fc}\u{2fa20}"),
+            "'\\U00089b88\\U000ee2fc\\U0002fa20'"
         );
     }
 }

@@ -51,6 +51,9 @@ pub fn year_start(year: i32) -> Option<Instant> {
 struct Table {
     starts: Box<[Instant]>,
     offsets: Box<[i64]>,
+    /// The bounds of the stretch each offset belongs to (see `Zone::stretch`), worked
+    /// out on first use: they may take a look at the years either side.
+    stretches: Box<[OnceLock<(Instant, Instant)>]>,
 }
 
 impl Table {
@@ -68,6 +71,7 @@ impl Table {
             ));
         }
         Ok(Table {
+            stretches: raw.starts.iter().map(|_| OnceLock::new()).collect(),
             starts: raw.starts.into_boxed_slice(),
             offsets: raw.offsets.into_boxed_slice(),
         })
@@ -169,6 +173,10 @@ impl Zone {
         let table = self.table(year)?;
         let index = table.index_of(instant);
         let offset = table.offsets[index];
+        let known = &table.stretches[index];
+        if let Some(&(start, end)) = known.get() {
+            return Ok(Stretch { start, end, offset });
+        }
         let mut start = table.starts[index];
         let end = match table.starts.get(index + 1) {
             Some(&next) => next,
@@ -181,6 +189,8 @@ impl Zone {
                 start = before.last_start();
             }
         }
+        // The same bounds are found every time: keep them (an error above is not kept).
+        let _ = known.set((start, end));
         Ok(Stretch { start, end, offset })
     }
 
@@ -267,14 +277,21 @@ impl Zone {
     }
 
     /// The table of `year`, asked of the source on first use.
+    #[inline]
     fn table(&self, year: i32) -> Result<&Table> {
         let slot = usize::try_from(year - FIRST_YEAR)
             .ok()
             .and_then(|index| self.years.get(index))
             .ok_or_else(|| out_of_range(year_start(year).unwrap_or(Instant::MAX)))?;
-        if let Some(table) = slot.get() {
-            return Ok(table);
+        match slot.get() {
+            Some(table) => Ok(table),
+            None => self.load_year(slot, year),
         }
+    }
+
+    /// The table of `year` from the source, kept in `slot`.
+    #[cold]
+    fn load_year<'z>(&self, slot: &'z OnceLock<Table>, year: i32) -> Result<&'z Table> {
         let table = Table::checked(self.sources.zone_year(&self.name, year)?, &self.name, year)?;
         // Two threads may both ask the source; the first answer is kept, and they agree.
         Ok(slot.get_or_init(|| table))
@@ -322,6 +339,9 @@ pub const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// The proleptic Gregorian date of a count of days from 1970-01-01.
 pub const fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    if -NEAR_DAYS < days && days < NEAR_DAYS {
+        return near_civil_from_days(days);
+    }
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
@@ -336,6 +356,36 @@ pub const fn civil_from_days(days: i64) -> (i64, u32, u32) {
         shifted_month - 9
     } as u32;
     let year = year_of_era + era * 400 + if month <= 2 { 1 } else { 0 };
+    (year, month, day)
+}
+
+/// Within this many days of 1970 (about 27,000 years), `near_civil_from_days` holds.
+const NEAR_DAYS: i64 = 10_000_000;
+
+/// `civil_from_days` in unsigned 32-bit arithmetic, with multiplications in place of
+/// most divisions: Neri and Schneider, "Euclidean affine functions and their
+/// application to calendar algorithms" (2022). Dates are where the time goes in
+/// writing instants.
+const fn near_civil_from_days(days: i64) -> (i64, u32, u32) {
+    // Shifted by 82 eras of 400 years, so that every day in range counts up from 0
+    // (0000-03-01 less those eras).
+    const ERAS: u32 = 82;
+    const SHIFT: i64 = 719_468 + 146_097 * ERAS as i64;
+    let n = (days + SHIFT) as u32;
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let in_century = n1 % 146_097 / 4;
+    let n2 = 4 * in_century + 3;
+    let p2 = 2_939_745 * n2 as u64;
+    let year_in_century = (p2 >> 32) as u32;
+    let day_of_year = (p2 as u32) / 2_939_745 / 4;
+    let n3 = 2_141 * day_of_year + 197_913;
+    let month = n3 >> 16;
+    let day = (n3 & 0xffff) / 2_141 + 1;
+    // Years start on March 1: January and February belong to the next civil year.
+    let january = day_of_year >= 306;
+    let year = (100 * century + year_in_century) as i64 - 400 * ERAS as i64 + january as i64;
+    let month = if january { month - 12 } else { month };
     (year, month, day)
 }
 
@@ -497,6 +547,16 @@ mod tests {
         for day in (-700_000..700_000).step_by(997) {
             let (y, m, d) = civil_from_days(day);
             assert_eq!(days_from_civil(y, m, d), day);
+        }
+        // Near 1970 a faster way is taken: it agrees with the general one.
+        let general = |day: i64| civil_from_days(day + 146_097 * 100_000);
+        for day in (-NEAR_DAYS + 1..NEAR_DAYS)
+            .step_by(7_919)
+            .chain(-800_000..800_000)
+        {
+            let (y, m, d) = civil_from_days(day);
+            let (gy, gm, gd) = general(day);
+            assert_eq!((y + 400 * 100_000, m, d), (gy, gm, gd), "{day}");
         }
     }
 

@@ -7,6 +7,7 @@ use crate::model::{Category, Channel, Customer, Event, Instant};
 use crate::policy::Policy;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// The kind of event that records a contact already made.
 pub const CONTACT_SENT: &str = "contact_sent";
@@ -21,13 +22,36 @@ pub struct ContactMade {
     pub reference: Option<String>,
 }
 
-/// The events of one kind: positions in time order, and the same sorted by ref.
+/// The events of one kind: where their positions lie in `History::positions`, in time
+/// order, and the same sorted by ref.
 #[derive(Debug, Clone)]
 struct KindIndex {
-    all: Vec<usize>,
+    name: KindName,
+    all: Range<usize>,
     /// Stably sorted by ref, so each ref's positions stay in time order; None where
     /// `all` is in that order already (no event of the kind has a ref, say).
-    by_ref: Option<Vec<usize>>,
+    by_ref: Option<Range<usize>>,
+}
+
+/// A kind's name, with its length and first bytes ahead of it: most look-ups are for
+/// kinds the history does not have, and those are told apart without comparing text.
+#[derive(Debug, Clone)]
+struct KindName {
+    head: u64,
+    len: usize,
+    /// The position of the kind's first event, which holds the name.
+    first: usize,
+}
+
+impl KindName {
+    /// The length and first eight bytes (zero-padded) of `kind`.
+    fn key(kind: &str) -> (u64, usize) {
+        let bytes = kind.as_bytes();
+        let mut head = [0u8; 8];
+        let take = bytes.len().min(8);
+        head[..take].copy_from_slice(&bytes[..take]);
+        (u64::from_le_bytes(head), bytes.len())
+    }
 }
 
 /// A customer's events in time order (ties in an order of their own), indexed by kind
@@ -39,8 +63,10 @@ pub struct History<'a> {
     pub events: Vec<Event>,
     pub times: Vec<Instant>,
     pub contacts: Vec<ContactMade>,
-    /// Sorted by kind; a kind's name is that of its first event.
+    /// In the order the kinds first occur.
     kinds: Vec<KindIndex>,
+    /// The positions of the events, kind by kind (see `KindIndex`).
+    positions: Vec<usize>,
 }
 
 impl<'a> History<'a> {
@@ -48,7 +74,7 @@ impl<'a> History<'a> {
     pub fn new(customer: &'a Customer, events: Vec<Event>, policy: &Policy) -> Result<History<'a>> {
         let events = sorted(checked(customer, events)?);
         let times: Vec<Instant> = events.iter().map(|event| event.at).collect();
-        let kinds = index(&events);
+        let (kinds, positions) = index(&events);
         let mut history = History {
             customer,
             since: customer.since,
@@ -56,6 +82,7 @@ impl<'a> History<'a> {
             times,
             contacts: Vec::new(),
             kinds,
+            positions,
         };
         history.contacts = history
             .indexes_of(CONTACT_SENT)
@@ -66,15 +93,13 @@ impl<'a> History<'a> {
     }
 
     fn kind_index(&self, kind: &str) -> Option<&KindIndex> {
-        self.kinds
-            .binary_search_by(|entry| self.events[entry.all[0]].kind.as_str().cmp(kind))
-            .ok()
-            .map(|found| &self.kinds[found])
+        find_kind(&self.kinds, &self.events, kind)
     }
 
     /// The positions in `events` of the events of `kind`, in time order.
     pub fn indexes_of(&self, kind: &str) -> &[usize] {
-        self.kind_index(kind).map_or(&[], |entry| &entry.all)
+        self.kind_index(kind)
+            .map_or(&[], |entry| &self.positions[entry.all.clone()])
     }
 
     /// The positions of the events of `kind` with `reference`, in time order.
@@ -82,7 +107,7 @@ impl<'a> History<'a> {
         let Some(entry) = self.kind_index(kind) else {
             return &[];
         };
-        let by_ref = entry.by_ref.as_deref().unwrap_or(&entry.all);
+        let by_ref = &self.positions[entry.by_ref.clone().unwrap_or(entry.all.clone())];
         let of = |i: &usize| self.events[*i].reference.as_deref();
         let start = by_ref.partition_point(|i| of(i) < reference);
         let end = start + by_ref[start..].partition_point(|i| of(i) == reference);
@@ -219,6 +244,9 @@ fn checked(customer: &Customer, events: Vec<Event>) -> Result<Vec<Event>> {
 
 /// The positions, in order, of the events that repeat an earlier one with their id.
 fn repeats(customer: &Customer, events: &[Event]) -> Result<Vec<usize>> {
+    // A history is short: ids seen are scanned, not hashed, until there are many.
+    const SCAN: usize = 24;
+    let mut scanned: Vec<(&str, usize)> = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut repeated = Vec::new();
     for (position, event) in events.iter().enumerate() {
@@ -226,10 +254,20 @@ fn repeats(customer: &Customer, events: &[Event]) -> Result<Vec<usize>> {
         let Some(id) = event.id.as_deref() else {
             continue;
         };
-        match seen.get(id) {
-            Some(&earlier) if same_event(&events[earlier], event) => repeated.push(position),
+        let earlier = if seen.is_empty() {
+            scanned
+                .iter()
+                .find(|(known, _)| *known == id)
+                .map(|&(_, at)| at)
+        } else {
+            seen.get(id).copied()
+        };
+        match earlier {
+            Some(earlier) if same_event(&events[earlier], event) => repeated.push(position),
             Some(_) => return Err(reused_id(id, position)),
+            None if seen.is_empty() && scanned.len() < SCAN => scanned.push((id, position)),
             None => {
+                seen.extend(scanned.drain(..));
                 seen.insert(id, position);
             }
         }
@@ -259,19 +297,40 @@ fn reused_id(id: &str, position: usize) -> CoreError {
 
 /// Events in time order; those at one instant by kind, ref, id and content, so that
 /// the plan does not depend on the order the host gave them in.
-fn sorted(events: Vec<Event>) -> Vec<Event> {
-    let mut keyed: Vec<(String, Event)> = events
-        .into_iter()
-        .map(|event| (content(&event), event))
-        .collect();
-    keyed.sort_by(|(a_content, a), (b_content, b)| {
+fn sorted(mut events: Vec<Event>) -> Vec<Event> {
+    let key = |a: &Event, b: &Event| {
         a.at.cmp(&b.at)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| text(&a.reference).cmp(text(&b.reference)))
             .then_with(|| text(&a.id).cmp(text(&b.id)))
-            .then_with(|| a_content.cmp(b_content))
-    });
-    keyed.into_iter().map(|(_, event)| event).collect()
+    };
+    // Events usually come in order, and their content rarely decides: it is written out
+    // only for the runs of events that tie on everything else.
+    if events
+        .windows(2)
+        .all(|pair| key(&pair[0], &pair[1]).is_lt())
+    {
+        return events;
+    }
+    events.sort_by(key);
+    let mut start = 0;
+    while start < events.len() {
+        let end = start
+            + events[start..]
+                .iter()
+                .take_while(|event| key(&events[start], event).is_eq())
+                .count();
+        if end - start > 1 {
+            let mut run: Vec<(String, Event)> = events
+                .drain(start..end)
+                .map(|event| (content(&event), event))
+                .collect();
+            run.sort_by(|(a, _), (b, _)| a.cmp(b));
+            events.splice(start..start, run.into_iter().map(|(_, event)| event));
+        }
+        start = end;
+    }
+    events
 }
 
 fn text(value: &Option<String>) -> &str {
@@ -288,30 +347,68 @@ fn content(event: &Event) -> String {
     out
 }
 
-/// The kinds, sorted by name, each with its positions.
-fn index(events: &[Event]) -> Vec<KindIndex> {
+/// The kind of `kind` among `kinds`, if the history has it.
+fn find_kind<'k>(kinds: &'k [KindIndex], events: &[Event], kind: &str) -> Option<&'k KindIndex> {
+    kind_position(kinds, events, kind).map(|at| &kinds[at])
+}
+
+/// Where `kind` is among `kinds`, if there.
+fn kind_position(kinds: &[KindIndex], events: &[Event], kind: &str) -> Option<usize> {
+    let (head, len) = KindName::key(kind);
+    kinds.iter().position(|entry| {
+        let name = &entry.name;
+        name.head == head && name.len == len && events[name.first].kind == kind
+    })
+}
+
+/// The kinds in the order they first occur, each with its positions; and the positions.
+fn index(events: &[Event]) -> (Vec<KindIndex>, Vec<usize>) {
+    // First each event's kind, counting the events of each (in `all.end`).
     let mut kinds: Vec<KindIndex> = Vec::new();
+    let mut kind_of = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
-        match kinds.binary_search_by(|entry| events[entry.all[0]].kind.cmp(&event.kind)) {
-            Ok(found) => kinds[found].all.push(i),
-            Err(at) => kinds.insert(
-                at,
-                KindIndex {
-                    all: vec![i],
-                    by_ref: None,
+        let at = kind_position(&kinds, events, &event.kind).unwrap_or_else(|| {
+            let (head, len) = KindName::key(&event.kind);
+            kinds.push(KindIndex {
+                name: KindName {
+                    head,
+                    len,
+                    first: i,
                 },
-            ),
-        }
+                all: 0..0,
+                by_ref: None,
+            });
+            kinds.len() - 1
+        });
+        kinds[at].all.end += 1;
+        kind_of.push(at);
     }
+    // Then the positions, kind by kind, in time order.
+    let mut next = 0;
+    for entry in &mut kinds {
+        let count = entry.all.end;
+        entry.all = next..next + count;
+        next += count;
+    }
+    let mut positions = vec![0; events.len()];
+    let mut filled: Vec<usize> = kinds.iter().map(|entry| entry.all.start).collect();
+    for (i, &at) in kind_of.iter().enumerate() {
+        positions[filled[at]] = i;
+        filled[at] += 1;
+    }
+    // And, after them, the positions sorted by ref of the kinds not in that order.
     let of = |i: usize| events[i].reference.as_deref();
     for entry in &mut kinds {
-        if entry.all.windows(2).any(|pair| of(pair[0]) > of(pair[1])) {
-            let mut by_ref = entry.all.clone();
+        let all = &positions[entry.all.clone()];
+        if all.windows(2).any(|pair| of(pair[0]) > of(pair[1])) {
+            let mut by_ref = all.to_vec();
             by_ref.sort_by(|&a, &b| of(a).cmp(&of(b)));
-            entry.by_ref = Some(by_ref);
+            let start = positions.len();
+            positions.extend(by_ref);
+            entry.by_ref = Some(start..positions.len());
         }
     }
-    kinds
+    (kinds, positions)
 }
 
 /// The contact a `contact_sent` event records.

@@ -10,9 +10,9 @@ use super::python;
 use crate::error::{CoreError, ErrorKind, Result};
 use crate::model::{Duration, Event, Instant};
 use crate::policy::{Policy, Trigger};
-use crate::time::instants::{iso_utc, parse_instant};
+use crate::time::instants::{iso_date, iso_utc, parse_instant, push_number};
 use crate::time::zone::date_of_wall;
-use crate::time::{Calendars, Zone};
+use crate::time::{Calendars, Zone, DAY};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -31,21 +31,22 @@ const INSTANT_HINT: &str =
 ///
 /// `basis` names what the times are measured from and `basis_at` its instant;
 /// `earliest` is None while the proposal waits for the event named in `waiting_for`.
+/// Texts are borrowed from the policy and the history where they can be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Proposal {
+pub struct Proposal<'a> {
     /// The position of the trigger in `policy.triggers`.
     pub trigger: usize,
-    pub intent: String,
-    pub reference: Option<String>,
+    pub intent: &'a str,
+    pub reference: Option<Cow<'a, str>>,
     /// The position of the anchor in `history.events`; None for the customer's start
     /// and for the occurrences of a recurring trigger.
     pub anchor: Option<usize>,
     pub anchor_at: Instant,
-    pub basis: String,
+    pub basis: Cow<'a, str>,
     pub basis_at: Option<Instant>,
     pub earliest: Option<Instant>,
     pub expires: Option<Instant>,
-    pub waiting_for: Option<String>,
+    pub waiting_for: Option<Cow<'a, str>>,
 }
 
 /// Waiting proposals rank after placeable ones, then by anchor, then by trigger.
@@ -53,15 +54,15 @@ type Rank = (bool, Instant, usize);
 
 /// Every trigger's proposals for this history, at most one per intent and ref, in the
 /// order Python's `propose` returns them.
-pub fn propose(
-    policy: &Policy,
-    history: &History,
+pub fn propose<'a>(
+    policy: &'a Policy,
+    history: &'a History<'a>,
     zone: &Zone,
     now: Instant,
     calendars: &Calendars,
-) -> Result<Vec<Proposal>> {
+) -> Result<Vec<Proposal<'a>>> {
     let mut kept = Kept::default();
-    let mut found = Vec::new();
+    let mut found = Vec::with_capacity(4);
     for (order, trigger) in policy.triggers.iter().enumerate() {
         if trigger.every.is_none() && trigger.on != CUSTOMER && !history.has(&trigger.on) {
             continue; // most customers have no event of most kinds
@@ -86,18 +87,23 @@ pub fn propose(
 
 /// The best proposal for each intent and ref, in the order the keys first came.
 #[derive(Default)]
-struct Kept {
-    entries: Vec<(Rank, Proposal)>,
+struct Kept<'a> {
+    entries: Vec<Proposal<'a>>,
+    /// The rank of each entry.
+    ranks: Vec<Rank>,
     /// Built only once there are enough entries that a scan would cost more.
     positions: HashMap<(String, Option<String>), usize>,
 }
 
-impl Kept {
+impl<'a> Kept<'a> {
     const SCAN: usize = 16;
 
-    fn offer(&mut self, rank: Rank, proposal: Proposal) {
+    fn offer(&mut self, rank: Rank, proposal: Proposal<'a>) {
         match self.position(&proposal) {
-            Some(at) if rank < self.entries[at].0 => self.entries[at] = (rank, proposal),
+            Some(at) if rank < self.ranks[at] => {
+                self.entries[at] = proposal;
+                self.ranks[at] = rank;
+            }
             Some(_) => {}
             None => self.push(rank, proposal),
         }
@@ -105,50 +111,51 @@ impl Kept {
 
     fn position(&self, proposal: &Proposal) -> Option<usize> {
         if self.entries.len() <= Self::SCAN {
-            return self.entries.iter().position(|(_, kept)| {
+            return self.entries.iter().position(|kept| {
                 kept.intent == proposal.intent && kept.reference == proposal.reference
             });
         }
         // The borrowed key cannot be looked up in a map of owned pairs without building one.
-        let key = (proposal.intent.clone(), proposal.reference.clone());
-        self.positions.get(&key).copied()
+        self.positions.get(&key(proposal)).copied()
     }
 
-    fn push(&mut self, rank: Rank, proposal: Proposal) {
-        self.entries.push((rank, proposal));
+    fn push(&mut self, rank: Rank, proposal: Proposal<'a>) {
+        self.entries.push(proposal);
+        self.ranks.push(rank);
         let count = self.entries.len();
         if count == Self::SCAN + 1 {
-            for (at, (_, kept)) in self.entries.iter().enumerate() {
-                self.positions
-                    .insert((kept.intent.clone(), kept.reference.clone()), at);
+            for (at, kept) in self.entries.iter().enumerate() {
+                self.positions.insert(key(kept), at);
             }
         } else if count > Self::SCAN + 1 {
-            let kept = &self.entries[count - 1].1;
-            self.positions
-                .insert((kept.intent.clone(), kept.reference.clone()), count - 1);
+            let kept = &self.entries[count - 1];
+            self.positions.insert(key(kept), count - 1);
         }
     }
 
-    fn into_proposals(self) -> Vec<Proposal> {
+    fn into_proposals(self) -> Vec<Proposal<'a>> {
         self.entries
-            .into_iter()
-            .map(|(_, proposal)| proposal)
-            .collect()
     }
+}
+
+/// A proposal's intent and ref, owned, as the key of `Kept::positions`.
+fn key(proposal: &Proposal) -> (String, Option<String>) {
+    let reference = proposal.reference.as_deref().map(str::to_owned);
+    (proposal.intent.to_owned(), reference)
 }
 
 /// One trigger at work on one history.
 struct Finder<'p, 'h> {
     order: usize,
     trigger: &'p Trigger,
-    history: &'h History<'h>,
+    history: &'p History<'p>,
     zone: &'h Zone,
     calendars: &'h Calendars,
 }
 
-impl Finder<'_, '_> {
+impl<'p> Finder<'p, '_> {
     /// Python's `_proposals`, appended to `out`.
-    fn proposals(&self, now: Instant, out: &mut Vec<Proposal>) -> Result<()> {
+    fn proposals(&self, now: Instant, out: &mut Vec<Proposal<'p>>) -> Result<()> {
         if let Some(every) = &self.trigger.every {
             return self.recurring(every, now, out);
         }
@@ -168,7 +175,12 @@ impl Finder<'_, '_> {
     }
 
     /// The proposal grown from one anchor, when the trigger's conditions hold there.
-    fn anchored(&self, at: Instant, anchor: Option<usize>, out: &mut Vec<Proposal>) -> Result<()> {
+    fn anchored(
+        &self,
+        at: Instant,
+        anchor: Option<usize>,
+        out: &mut Vec<Proposal<'p>>,
+    ) -> Result<()> {
         let context = Context {
             customer: self.history.customer,
             history: self.history,
@@ -185,7 +197,7 @@ impl Finder<'_, '_> {
     }
 
     /// Python's `_from_anchor`: looks forward from the anchor along its ref.
-    fn grown_from(&self, at: Instant, anchor: Option<usize>) -> Result<Option<Proposal>> {
+    fn grown_from(&self, at: Instant, anchor: Option<usize>) -> Result<Option<Proposal<'p>>> {
         let trigger = self.trigger;
         let history = self.history;
         let event = anchor.map(|i| &history.events[i]);
@@ -213,37 +225,40 @@ impl Finder<'_, '_> {
                 let kinds = std::slice::from_ref(requires);
                 match history.first_after(kinds, at, link, correlating) {
                     Some((found, _)) => (requires.as_str(), found),
-                    None => {
-                        let reference = reference.map(Cow::into_owned);
-                        return Ok(Some(self.waiting(requires, reference, anchor, at)));
-                    }
+                    None => return Ok(Some(self.waiting(requires, reference, anchor, at))),
                 }
             }
         };
-        let reference = reference.map(Cow::into_owned);
-        self.timed(reference, anchor, at, basis.to_owned(), basis_at)
+        self.timed(reference, anchor, at, Cow::Borrowed(basis), basis_at)
             .map(Some)
     }
 
     /// Python's `waiting`: the proposal of a trigger whose `requires` has not happened.
     fn waiting(
         &self,
-        requires: &str,
-        reference: Option<String>,
+        requires: &'p str,
+        reference: Option<Cow<'p, str>>,
         anchor: Option<usize>,
         at: Instant,
-    ) -> Proposal {
+    ) -> Proposal<'p> {
         let waiting_for = match &reference {
-            None => requires.to_owned(),
-            Some(reference) => format!("{requires} ({reference})"),
+            None => Cow::Borrowed(requires),
+            Some(reference) => {
+                let mut text = String::with_capacity(requires.len() + reference.len() + 3);
+                text.push_str(requires);
+                text.push_str(" (");
+                text.push_str(reference);
+                text.push(')');
+                Cow::Owned(text)
+            }
         };
         Proposal {
             trigger: self.order,
-            intent: self.trigger.intent.clone(),
+            intent: &self.trigger.intent,
             reference,
             anchor,
             anchor_at: at,
-            basis: requires.to_owned(),
+            basis: Cow::Borrowed(requires),
             basis_at: None,
             earliest: None,
             expires: None,
@@ -255,17 +270,17 @@ impl Finder<'_, '_> {
     /// instant in the anchor's data when the trigger says so.
     fn timed(
         &self,
-        reference: Option<String>,
+        reference: Option<Cow<'p, str>>,
         anchor: Option<usize>,
         anchor_at: Instant,
-        mut basis: String,
+        mut basis: Cow<'p, str>,
         mut basis_at: Instant,
-    ) -> Result<Proposal> {
+    ) -> Result<Proposal<'p>> {
         let trigger = self.trigger;
         if let Some(path) = &trigger.measured_from {
             let event = anchor.map(|i| &self.history.events[i]);
             basis_at = instant_in(event, path, self.calendars)?;
-            basis.clone_from(path);
+            basis = Cow::Borrowed(path);
         }
         let earliest = trigger.delay.add_to(basis_at, self.zone, 1)?;
         let expires = match &trigger.expires {
@@ -274,7 +289,7 @@ impl Finder<'_, '_> {
         };
         Ok(Proposal {
             trigger: self.order,
-            intent: trigger.intent.clone(),
+            intent: &trigger.intent,
             reference,
             anchor,
             anchor_at,
@@ -288,7 +303,7 @@ impl Finder<'_, '_> {
 
     /// Python's `_recurring`: the latest occurrence begun at `now`, and the next one if it
     /// begins within a period.
-    fn recurring(&self, every: &Duration, now: Instant, out: &mut Vec<Proposal>) -> Result<()> {
+    fn recurring(&self, every: &Duration, now: Instant, out: &mut Vec<Proposal<'p>>) -> Result<()> {
         let Some(start) = self.recurring_start()? else {
             return Ok(());
         };
@@ -331,10 +346,16 @@ impl Finder<'_, '_> {
     }
 
     /// The proposal for occurrence `k` (from 0) at `at`, unless ended or sent already.
-    fn occurrence(&self, k: i64, at: Instant) -> Result<Option<Proposal>> {
+    fn occurrence(&self, k: i64, at: Instant) -> Result<Option<Proposal<'p>>> {
         let history = self.history;
-        let (year, month, day) = date_of_wall(self.zone.to_wall(at)?);
-        let reference = format!("{year:04}-{month:02}-{day:02}");
+        let wall = self.zone.to_wall(at)?;
+        let reference = match iso_date(wall.div_euclid(DAY)) {
+            Some(date) => String::from_utf8_lossy(&date).into_owned(),
+            None => {
+                let (year, month, day) = date_of_wall(wall);
+                format!("{year:04}-{month:02}-{day:02}")
+            }
+        };
         let trigger = self.trigger;
         if !trigger.unless.is_empty()
             && history
@@ -349,8 +370,12 @@ impl Finder<'_, '_> {
         {
             return Ok(None);
         }
-        let basis = format!("occurrence {}", k + 1);
-        self.timed(Some(reference), None, at, basis, at).map(Some)
+        let mut basis = String::with_capacity(16);
+        basis.push_str("occurrence ");
+        push_number(&mut basis, k + 1);
+        let basis = Cow::Owned(basis);
+        self.timed(Some(Cow::Owned(reference)), None, at, basis, at)
+            .map(Some)
     }
 }
 
@@ -620,7 +645,7 @@ mod tests {
         let found = propose(&policy, &history, &zone, 1_767_297_600, &calendars).unwrap();
         let basis: Vec<(&str, Option<&str>)> = found
             .iter()
-            .map(|p| (p.basis.as_str(), p.reference.as_deref()))
+            .map(|p| (&*p.basis, p.reference.as_deref()))
             .collect();
         // The first occurrence is a month off, within a period of now.
         assert_eq!(
@@ -776,7 +801,7 @@ mod tests {
         let found = propose(&policy, &history, &zone, 5000, &calendars).unwrap();
         let refs: Vec<String> = found
             .iter()
-            .map(|p| p.reference.clone().unwrap_or_default())
+            .map(|p| p.reference.clone().unwrap_or_default().into_owned())
             .collect();
         let expected: Vec<String> = (0..20).map(|i| format!("r{i:02}")).collect();
         assert_eq!(refs, expected);

@@ -299,7 +299,8 @@ fn write_str_repr(out: &mut String, text: &str) {
 }
 
 /// `str.isprintable` for one character; outside ASCII it knows only the common
-/// separators, format characters and private use areas, not every unassigned code point.
+/// separators, format characters and private use areas, and the stretches of code points
+/// no version of Unicode has assigned yet, not every unassigned code point.
 fn printable(c: char) -> bool {
     let code = c as u32;
     if code < 0x80 {
@@ -323,8 +324,11 @@ fn printable(c: char) -> bool {
             | 0xd800..=0xf8ff
             | 0xfeff
             | 0xfff9..=0xfffb
+            | 0x2fa20..=0x2ffff
+            | 0x40000..=0xdffff
             | 0xe0001
             | 0xe0020..=0xe007f
+            | 0xe1000..=0xeffff
             | 0xf0000..=0x10ffff
     )
 }
