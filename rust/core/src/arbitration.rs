@@ -20,15 +20,17 @@ use crate::model::{Channel, Customer, Effect, Event, Instant, RawDecision, Statu
 use crate::policy::{Intent, Policy, Trigger};
 use crate::records::{self, Form, Record, StepText, TraceLevel};
 use crate::time::instants::Text;
-use crate::time::operators::{settle, Guard, Move, Settlement};
+use crate::time::operators::{settle_in, Guard, Move, Settlement};
 use crate::time::{Calendars, Zone};
 use crate::triggers::history::{ContactMade, History};
 use crate::triggers::propose::{propose, Proposal};
 use blake2b::Blake2b;
 use described::Place;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::mem::take;
 use std::ops::Range;
 
 /// The rule id of the step that moves a past earliest time to now.
@@ -101,6 +103,7 @@ fn planned<T>(
             texts: buffers.texts,
         },
         decisions: recycled(buffers.decisions),
+        moves: buffers.moves,
     };
     for ranked in &proposals {
         planner.decide(ranked)?;
@@ -109,6 +112,7 @@ fn planned<T>(
         guards,
         trace,
         mut decisions,
+        moves,
         ..
     } = planner;
     decisions.sort_by(order);
@@ -118,18 +122,19 @@ fn planned<T>(
         trace,
     };
     let result = then(&plan);
-    Buffers::keep(plan, guards);
+    Buffers::keep(plan, guards, moves);
     result
 }
 
 /// Buffers a thread keeps from one plan to the next, empty, so that a plan's trace,
-/// guards and decisions do not allocate anew each time (large allocations cost most).
+/// guards, decisions and moves do not allocate anew each time.
 #[derive(Default)]
 struct Buffers {
     steps: Vec<TraceStep<'static>>,
     texts: String,
     guards: Vec<Guard<'static>>,
     decisions: Vec<Decision<'static>>,
+    moves: [Vec<Move>; 2],
 }
 
 thread_local! {
@@ -141,7 +146,7 @@ impl Buffers {
     const KEPT_TEXT: usize = 1 << 16;
 
     /// Keep the buffers of a plan done with, for the thread's next plan.
-    fn keep(plan: Plan, guards: Vec<Guard>) {
+    fn keep(plan: Plan, guards: Vec<Guard>, moves: [Vec<Move>; 2]) {
         let Plan {
             decisions,
             trace: Trace { steps, mut texts },
@@ -156,6 +161,7 @@ impl Buffers {
             texts,
             guards: recycled(guards),
             decisions: recycled(decisions),
+            moves,
         };
         BUFFERS.with_borrow_mut(|kept| *kept = buffers);
     }
@@ -420,12 +426,14 @@ struct Env<'p> {
 /// One plan in the making: the contacts placed so far, and the decisions made.
 struct Planner<'p> {
     env: Env<'p>,
-    placed: Vec<ContactMade>,
+    placed: Vec<ContactMade<'p>>,
     /// The guards of the proposal being placed: those that hold whatever the channel,
     /// then those of the channel being tried (a settlement names guards by position).
     guards: Vec<Guard<'p>>,
     trace: Trace<'p>,
     decisions: Vec<Decision<'p>>,
+    /// Spare vectors for the moves of the common guards' settlement and a channel's.
+    moves: [Vec<Move>; 2],
 }
 
 /// A channel that could not carry the proposal, and why.
@@ -476,6 +484,7 @@ impl<'p> Planner<'p> {
             placed,
             guards,
             trace,
+            moves: [first_moves, found_moves],
             ..
         } = self;
         let ranked = draft.ranked;
@@ -493,34 +502,43 @@ impl<'p> Planner<'p> {
         guards.extend(category_guards(&placing));
         add_rule_guards(guards, env, ranked.position, &placing)?;
         let common = guards.len();
-        let first = settle(guards, draft.start, proposal.expires, env.calendars)?;
+        let (start, expires) = (draft.start, proposal.expires);
+        let first = settle_in(take(first_moves), guards, start, expires, env.calendars)?;
         draft.moves(trace, &first.moves, guards);
-        let Some(from) = first.at else {
-            return stopped(draft, trace, &first, guards, env);
-        };
-        let mut skipped = Vec::new();
-        for channel in channels(intent, env.preferred) {
-            guards.truncate(common);
-            let on_channel = placing.on(channel);
-            guards.extend(channel_guards(&on_channel, channel));
-            add_rule_guards(guards, env, ranked.position, &on_channel)?;
-            let found = settle(guards, from, proposal.expires, env.calendars)?;
-            let Some(at) = found.at else {
-                skipped.push(skip(trace, channel, &found, guards, proposal, env.zone)?);
-                continue;
+        let decision = 'decided: {
+            let Some(from) = first.at else {
+                break 'decided stopped(draft, trace, &first, guards, env);
             };
-            draft.moves(trace, &found.moves, guards);
-            draft.allowed(trace, guards, &first.moves, &found.moves);
-            placed.push(ContactMade {
-                at,
-                intent: intent.name.clone(),
-                category: Some(intent.category),
-                channel: Some(channel),
-                reference: proposal.reference.as_deref().map(str::to_owned),
-            });
-            return Ok(draft.chose(trace, channel, skipped, at, env.history.customer));
-        }
-        unplaced(draft, trace, skipped, env)
+            let mut skipped = Vec::new();
+            for channel in channels(intent, env.preferred) {
+                guards.truncate(common);
+                let on_channel = placing.on(channel);
+                guards.extend(channel_guards(&on_channel, channel));
+                add_rule_guards(guards, env, ranked.position, &on_channel)?;
+                let found = settle_in(take(found_moves), guards, from, expires, env.calendars)?;
+                let Some(at) = found.at else {
+                    skipped.push(skip(trace, channel, &found, guards, proposal, env.zone)?);
+                    *found_moves = found.moves;
+                    continue;
+                };
+                draft.moves(trace, &found.moves, guards);
+                draft.allowed(trace, guards, &first.moves, &found.moves);
+                *found_moves = found.moves;
+                placed.push(ContactMade {
+                    at,
+                    intent: Cow::Borrowed(&intent.name),
+                    category: Some(intent.category),
+                    channel: Some(channel),
+                    reference: proposal.reference.as_deref().map(Cow::Borrowed),
+                });
+                let customer = env.history.customer;
+                break 'decided Ok(draft.chose(trace, channel, skipped, at, customer));
+            }
+            unplaced(draft, trace, skipped, env)
+        };
+        // The moves' vectors serve the next proposal.
+        *first_moves = first.moves;
+        decision
     }
 }
 

@@ -216,6 +216,10 @@ impl Sources for Forgetful {
     fn instant(&self, text: &str, field: &str) -> CoreResult<Instant> {
         self.0.instant(text, field).map_err(|e| self.forget(e))
     }
+
+    fn repr(&self, text: &str) -> String {
+        self.0.repr(text)
+    }
 }
 
 /// The files' names as Python gave them: errors name lines by them.

@@ -2,7 +2,7 @@
 //! `datetime`, through the object `outreach_rules._rust` hands over.
 
 use outreach_core::model::Instant;
-use outreach_core::time::{Sources, YearTable};
+use outreach_core::time::{operators, Sources, YearTable};
 use outreach_core::{CoreError, ErrorKind, Result};
 use pyo3::prelude::*;
 use std::collections::HashMap;
@@ -77,5 +77,14 @@ impl Sources for PySources {
 
     fn instant(&self, text: &str, field: &str) -> Result<Instant> {
         self.call("instant", (text, field))
+    }
+
+    fn repr(&self, text: &str) -> String {
+        Python::attach(|py| {
+            pyo3::types::PyString::new(py, text)
+                .repr()
+                .map(|shown| shown.to_string())
+        })
+        .unwrap_or_else(|_| operators::py_repr_str(text))
     }
 }

@@ -35,14 +35,14 @@ pub struct Placing<'a, 'c> {
     pub proposal: &'a Proposal<'a>,
     pub intent: &'a Intent,
     /// Contacts placed earlier in this plan.
-    pub placed: &'c [ContactMade],
+    pub placed: &'c [ContactMade<'a>],
     pub channel: Option<Channel>,
     pub zone: &'a Zone,
 }
 
 impl<'a, 'c> Placing<'a, 'c> {
     /// Contacts already sent, then those placed earlier in this plan.
-    pub fn contacts(&self) -> impl Iterator<Item = &'c ContactMade>
+    pub fn contacts(&self) -> impl Iterator<Item = &'c ContactMade<'a>>
     where
         'a: 'c,
     {
@@ -377,7 +377,7 @@ mod tests {
         policy: &'static Policy,
         country: &str,
         events: Value,
-        placed: &'static [ContactMade],
+        placed: &'static [ContactMade<'static>],
         channel: Option<Channel>,
     ) -> Vec<(String, Option<Operator<'static>>)> {
         // Operators borrow the customer, history and zone; a test leaks them.
@@ -491,7 +491,7 @@ mod tests {
         ]);
         let contact = |at, channel| ContactMade {
             at,
-            intent: "promo".to_owned(),
+            intent: "promo".into(),
             category: None,
             channel: Some(channel),
             reference: None,

@@ -32,6 +32,11 @@ pub trait Sources: Send + Sync {
     fn holidays(&self, country: &str, subdivision: Option<&str>, year: i32) -> Result<Vec<i64>>;
     /// An instant written in a form the core's fast parser does not take.
     fn instant(&self, text: &str, field: &str) -> Result<Instant>;
+    /// Python's `repr` of a string, for error messages: which characters it escapes
+    /// follows the Unicode version of the Python that plans, so the binding asks it.
+    fn repr(&self, text: &str) -> String {
+        operators::py_repr_str(text)
+    }
 }
 
 /// The public holidays of one subdivision (or none) in one year, as sorted day numbers.
@@ -118,5 +123,10 @@ impl Calendars {
     /// An instant in a form the core does not parse itself.
     pub fn instant(&self, text: &str, field: &str) -> Result<Instant> {
         self.sources.instant(text, field)
+    }
+
+    /// Python's `repr` of a string, as [`Sources::repr`] gives it.
+    pub fn repr(&self, text: &str) -> String {
+        self.sources.repr(text)
     }
 }

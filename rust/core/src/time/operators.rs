@@ -264,12 +264,24 @@ pub fn settle<'a>(
     expires: Option<Instant>,
     calendars: &Calendars,
 ) -> Result<Settlement<'a>> {
+    settle_in(Vec::new(), guards, start, expires, calendars)
+}
+
+/// [`settle`], its moves written into `moves` (emptied first): a caller that settles
+/// again and again hands the same vector back each time.
+pub fn settle_in<'a>(
+    mut moves: Vec<Move>,
+    guards: &[Guard<'a>],
+    start: Instant,
+    expires: Option<Instant>,
+    calendars: &Calendars,
+) -> Result<Settlement<'a>> {
+    moves.clear();
     let past = |t: Instant| expires.is_some_and(|expires| t > expires);
     if past(start) {
-        return Ok(Settlement::expired(Vec::new()));
+        return Ok(Settlement::expired(moves));
     }
     let mut t = start;
-    let mut moves = Vec::new();
     let (mut index, mut unmoved) = (0, 0);
     while unmoved < guards.len() {
         let guard = &guards[index];
@@ -286,7 +298,7 @@ pub fn settle<'a>(
             }
         };
         match result.cmp(&t) {
-            Ordering::Less => return Err(not_extensive(guard, t, result)),
+            Ordering::Less => return Err(not_extensive(guard, t, result, calendars)),
             Ordering::Greater => {
                 moves.push(Move {
                     guard: index,
@@ -294,7 +306,7 @@ pub fn settle<'a>(
                     end: result,
                 });
                 if moves.len() >= MAX_MOVES {
-                    return Err(too_many_moves(guards, &moves));
+                    return Err(too_many_moves(guards, &moves, calendars));
                 }
                 t = result;
                 // The guard that moved t must agree too: one that keeps moving its own
@@ -316,24 +328,24 @@ pub fn settle<'a>(
     })
 }
 
-fn not_extensive(guard: &Guard, t: Instant, result: Instant) -> CoreError {
+fn not_extensive(guard: &Guard, t: Instant, result: Instant, calendars: &Calendars) -> CoreError {
     CoreError::new(
         ErrorKind::Engine,
         format!(
             "guard {} moved {t} back to {result}: not extensive",
-            py_repr_str(guard.rule)
+            calendars.repr(guard.rule)
         ),
     )
 }
 
-fn too_many_moves(guards: &[Guard], moves: &[Move]) -> CoreError {
+fn too_many_moves(guards: &[Guard], moves: &[Move], calendars: &Calendars) -> CoreError {
     // Python sorts by code point; UTF-8 bytes sort the same way.
     let rules: BTreeSet<&str> = moves.iter().map(|m| guards[m.guard].rule).collect();
     CoreError::new(
         ErrorKind::MaxIterations,
         format!(
             "guards {} moved the instant {MAX_MOVES} times without agreeing",
-            py_repr_list(rules)
+            py_repr_list(rules, calendars)
         ),
     )
     .field("guards")
@@ -341,8 +353,8 @@ fn too_many_moves(guards: &[Guard], moves: &[Move]) -> CoreError {
 }
 
 /// Python's `repr` of a list of strings: `['a', 'b']`.
-fn py_repr_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let shown: Vec<String> = items.into_iter().map(py_repr_str).collect();
+fn py_repr_list<'a>(items: impl IntoIterator<Item = &'a str>, calendars: &Calendars) -> String {
+    let shown: Vec<String> = items.into_iter().map(|item| calendars.repr(item)).collect();
     format!("[{}]", shown.join(", "))
 }
 

@@ -6,20 +6,22 @@ use crate::error::{CoreError, Result};
 use crate::model::{Category, Channel, Customer, Event, Instant};
 use crate::policy::Policy;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
 /// The kind of event that records a contact already made.
 pub const CONTACT_SENT: &str = "contact_sent";
 
-/// A contact that counts for caps and spacing: sent already, or placed in this plan.
+/// A contact that counts for caps and spacing: sent already (its texts owned), or
+/// placed in this plan (its texts borrowed from the plan's).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactMade {
+pub struct ContactMade<'a> {
     pub at: Instant,
-    pub intent: String,
+    pub intent: Cow<'a, str>,
     pub category: Option<Category>,
     pub channel: Option<Channel>,
-    pub reference: Option<String>,
+    pub reference: Option<Cow<'a, str>>,
 }
 
 /// The events of one kind: where their positions lie in `History::positions`, in time
@@ -62,7 +64,7 @@ pub struct History<'a> {
     pub since: Instant,
     pub events: Vec<Event>,
     pub times: Vec<Instant>,
-    pub contacts: Vec<ContactMade>,
+    pub contacts: Vec<ContactMade<'static>>,
     /// In the order the kinds first occur.
     kinds: Vec<KindIndex>,
     /// The positions of the events, kind by kind (see `KindIndex`).
@@ -187,7 +189,7 @@ impl<'a> History<'a> {
         intent: &str,
         reference: Option<&str>,
         since: Instant,
-    ) -> Option<&ContactMade> {
+    ) -> Option<&ContactMade<'static>> {
         self.contacts.iter().find(|contact| {
             contact.intent == intent
                 && contact.reference.as_deref() == reference
@@ -244,9 +246,10 @@ fn checked(customer: &Customer, events: Vec<Event>) -> Result<Vec<Event>> {
 
 /// The positions, in order, of the events that repeat an earlier one with their id.
 fn repeats(customer: &Customer, events: &[Event]) -> Result<Vec<usize>> {
-    // A history is short: ids seen are scanned, not hashed, until there are many.
+    // A history is short: the first ids seen are scanned, not hashed.
     const SCAN: usize = 24;
-    let mut scanned: Vec<(&str, usize)> = Vec::new();
+    let mut scanned: [(&str, usize); SCAN] = [("", 0); SCAN];
+    let mut count = 0;
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut repeated = Vec::new();
     for (position, event) in events.iter().enumerate() {
@@ -254,20 +257,19 @@ fn repeats(customer: &Customer, events: &[Event]) -> Result<Vec<usize>> {
         let Some(id) = event.id.as_deref() else {
             continue;
         };
-        let earlier = if seen.is_empty() {
-            scanned
-                .iter()
-                .find(|(known, _)| *known == id)
-                .map(|&(_, at)| at)
-        } else {
-            seen.get(id).copied()
+        let scan = &scanned[..count];
+        let earlier = match scan.iter().find(|(known, _)| *known == id) {
+            Some(&(_, at)) => Some(at),
+            None => seen.get(id).copied(),
         };
         match earlier {
             Some(earlier) if same_event(&events[earlier], event) => repeated.push(position),
             Some(_) => return Err(reused_id(id, position)),
-            None if seen.is_empty() && scanned.len() < SCAN => scanned.push((id, position)),
+            None if count < SCAN => {
+                scanned[count] = (id, position);
+                count += 1;
+            }
             None => {
-                seen.extend(scanned.drain(..));
                 seen.insert(id, position);
             }
         }
@@ -412,7 +414,7 @@ fn index(events: &[Event]) -> (Vec<KindIndex>, Vec<usize>) {
 }
 
 /// The contact a `contact_sent` event records.
-fn contact(at: Instant, event: &Event, policy: &Policy) -> Result<ContactMade> {
+fn contact(at: Instant, event: &Event, policy: &Policy) -> Result<ContactMade<'static>> {
     let intent = event.data.get("intent").and_then(Value::as_str);
     let known = intent.and_then(|name| policy.intent(name));
     let bad = |message: String| {
@@ -432,10 +434,10 @@ fn contact(at: Instant, event: &Event, policy: &Policy) -> Result<ContactMade> {
     };
     Ok(ContactMade {
         at,
-        intent: intent.unwrap_or("").to_owned(),
+        intent: Cow::Owned(intent.unwrap_or("").to_owned()),
         category,
         channel,
-        reference: event.reference.clone(),
+        reference: event.reference.clone().map(Cow::Owned),
     })
 }
 
@@ -611,10 +613,10 @@ mod tests {
         let history = History::new(&owner, given, &thanks_policy()).unwrap();
         let made = |intent: &str, category, channel, reference: Option<&str>| ContactMade {
             at: T,
-            intent: intent.to_owned(),
+            intent: Cow::Owned(intent.to_owned()),
             category,
             channel,
-            reference: reference.map(str::to_owned),
+            reference: reference.map(|r| Cow::Owned(r.to_owned())),
         };
         assert_eq!(
             history.contacts,
