@@ -131,10 +131,15 @@ def _condition(condition: Condition) -> dict[str, Any]:
     raise Uncompilable(f"a condition of type {type(condition).__name__}")
 
 
-def json_data(value: Any) -> Any:
+# serde_json reads at most 128 levels of nesting, and a group puts data three levels down.
+MAX_DEPTH = 120
+
+
+def json_data(value: Any, depth: int = 0) -> Any:
     """Frozen data (a condition's value, an event's data) as JSON data: tuples become
-    lists. Raises :class:`Uncompilable` for what JSON cannot carry as Python reads it (a
-    number that is not finite or is past 64 bits, a Python object)."""
+    lists. Raises :class:`Uncompilable` for what the core cannot carry as Python reads it
+    (a number that is not finite or is past 64 bits, a Python object, data nested more
+    than ``MAX_DEPTH`` levels)."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
@@ -145,10 +150,12 @@ def json_data(value: Any) -> Any:
         if math.isfinite(value):
             return value
         raise Uncompilable(f"the number {value}")
+    if depth >= MAX_DEPTH:
+        raise Uncompilable("data nested deeper than the core reads")
     if isinstance(value, list | tuple):
-        return [json_data(item) for item in value]
+        return [json_data(item, depth + 1) for item in value]
     if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
-        return {key: json_data(item) for key, item in value.items()}
+        return {key: json_data(item, depth + 1) for key, item in value.items()}
     raise Uncompilable(f"a value of type {type(value).__name__}")
 
 

@@ -8,7 +8,7 @@ plans on the very calendars the Python planner reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -77,7 +77,7 @@ def wire_group(customer: Customer, history: Iterable[Event | Contact]) -> bytes:
             "customer": event.customer,
             "ref": event.ref,
             "id": event.id,
-            "data": json_data(_shallow(event.data)),
+            "data": json_data(event.data),
         }
         for event in (as_event(item, position) for position, item in enumerate(history))
     ]
@@ -88,26 +88,9 @@ def wire_group(customer: Customer, history: Iterable[Event | Contact]) -> bytes:
         "since": customer.since_epoch,
         "channels": sorted(str(channel) for channel in customer.channels),
         "consents": dict(customer.consents),
-        "attributes": json_data(_shallow(customer.attributes)),
+        "attributes": json_data(customer.attributes),
     }
     return orjson.dumps({"customer": person, "history": events})
-
-
-# serde_json reads at most 128 levels of nesting, and a group puts data three levels down.
-_MAX_DEPTH = 120
-
-
-def _shallow(value: Any, depth: int = 0) -> Any:
-    """``value``; raises :class:`Uncompilable` where it nests deeper than the core reads."""
-    if isinstance(value, str):
-        return value
-    if depth >= _MAX_DEPTH:
-        raise Uncompilable("data nested deeper than the core reads")
-    items = value.values() if isinstance(value, Mapping) else value
-    if isinstance(items, Iterable):
-        for item in items:
-            _shallow(item, depth + 1)
-    return value
 
 
 def plan_raw(core: Any, groups: Sequence[bytes], now: int) -> list[list[RawDecision]]:
