@@ -500,3 +500,18 @@ def test_workers_must_be_at_least_one(shop):
     done = run(*plan_args(*shop, "--workers", "0"))
     assert done.returncode == 2
     assert "workers=0: must be at least 1" in done.stderr
+
+
+def test_version_names_the_core_in_use(each_core: str) -> None:
+    done = run("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("outreach-rules ")
+    assert done.stdout.rstrip().endswith(f"core: {each_core}")
+
+
+def test_a_core_that_is_no_core_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTREACH_RULES_CORE", "java")
+    done = run("--version")
+    assert done.returncode == 2
+    assert "OUTREACH_RULES_CORE='java': is not a planning core (use rust or python)" in done.stderr
+    assert "Traceback" not in done.stderr

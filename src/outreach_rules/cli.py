@@ -349,7 +349,8 @@ class _Version(argparse.Action):
             core = core_name()
         except OutreachRulesError as error:
             parser.exit(EXIT_BAD_INPUT, f"{PROGRAM}: error: {error}\n")
-        parser.exit(EXIT_OK, f"{PROGRAM} {metadata.version('outreach-rules')} core: {core}\n")
+        print(f"{PROGRAM} {metadata.version('outreach-rules')} core: {core}")
+        parser.exit(EXIT_OK)
 
 
 def _parser() -> argparse.ArgumentParser:
