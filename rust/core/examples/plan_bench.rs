@@ -8,7 +8,8 @@
 //!
 //! `--mode plan` times `arbitration::plan` alone; `records`, `plan` then
 //! `records::write_decisions`; `fused`, `arbitration::plan_records`; `all`, each in turn
-//! (`drop` only drops the groups read, which every way does too).
+//! (`drop` only drops the groups read, which every way does too; `hot` reads each group
+//! just before `plan_records`, as the batch path does, and takes the reading off).
 //! Groups are read before the clock starts. `--limit N` plans the first N groups only.
 //! `--check` compares the records of both ways with `expected.jsonl`, byte for byte.
 //! Under callgrind, count one phase with `--toggle-collect='*bench_plan*'` (or
@@ -177,6 +178,29 @@ fn bench_fused(policy: &Policy, calendars: &Calendars, groups: Vec<Group>, out: 
     }
 }
 
+/// Read each group, then plan it and write its records at once, while the group is
+/// still in the cache, as the batch path does (with `plan_records`); `plan` false only
+/// reads and drops, to take off.
+#[inline(never)]
+fn bench_hot(
+    policy: &Policy,
+    calendars: &Calendars,
+    lines: &[&[u8]],
+    out: &mut Vec<u8>,
+    plan: bool,
+) {
+    for line in lines {
+        let Group { customer, history } = serde_json::from_slice(line).expect("a group");
+        if plan {
+            let (form, trace) = (Form::Jsonl, TraceLevel::Full);
+            arbitration::plan_records(policy, calendars, &customer, history, NOW, out, form, trace)
+                .expect("records");
+        } else {
+            black_box((customer, history));
+        }
+    }
+}
+
 /// Drop every group: what freeing the input costs, whoever frees it.
 #[inline(never)]
 fn bench_drop(groups: Vec<Group>) {
@@ -262,6 +286,7 @@ fn main() {
     }
     let per = |seconds: f64| seconds * 1e6 / count as f64;
     let (mut plan_best, mut records_best, mut fused_best) = (f64::MAX, f64::MAX, f64::MAX);
+    let mut hot_best = f64::MAX;
     let mut allocations = [0usize; 3];
     let counted = |slot: &mut usize, start: usize| {
         *slot = (ALLOCATIONS.load(Relaxed) - start) / count;
@@ -282,6 +307,20 @@ fn main() {
             bench_records(&policy, &calendars, input, &mut out);
             counted(&mut allocations[1], start);
             records_best = records_best.min(per(clock.elapsed().as_secs_f64()));
+        }
+        if options.mode == "hot" || options.mode == "all" {
+            let split: Vec<&[u8]> = lines
+                .split(|&b| b == b'\n')
+                .filter(|line| !line.is_empty())
+                .take(options.limit)
+                .collect();
+            out.clear();
+            let clock = Clock::now();
+            bench_hot(&policy, &calendars, &split, &mut out, false);
+            let read = per(clock.elapsed().as_secs_f64());
+            let clock = Clock::now();
+            bench_hot(&policy, &calendars, &split, &mut out, true);
+            hot_best = hot_best.min(per(clock.elapsed().as_secs_f64()) - read);
         }
         if options.mode == "drop" {
             bench_drop(groups(&lines, options.limit));
@@ -311,6 +350,10 @@ fn main() {
         shown(plan_best),
         shown(records_best),
         shown(fused_best),
+    );
+    println!(
+        "plan_records each group just read (reading taken off): {} µs/customer",
+        shown(hot_best)
     );
     println!(
         "allocations/customer: plan {}, plan+write_decisions {}, plan_records {}",

@@ -120,6 +120,7 @@ fn planned<T>(
         customer,
         decisions,
         trace,
+        plain_names: policy.plain_names(),
     };
     let result = then(&plan);
     Buffers::keep(plan, guards, moves);
@@ -268,6 +269,8 @@ struct Plan<'p> {
     customer: &'p Customer,
     decisions: Vec<Decision<'p>>,
     trace: Trace<'p>,
+    /// Whether the policy's names have no character JSON escapes.
+    plain_names: bool,
 }
 
 impl Plan<'_> {
@@ -286,7 +289,7 @@ impl Plan<'_> {
                 waiting_for: decision.waiting_for.map(str::to_owned),
                 steps: self
                     .trace
-                    .steps(decision)
+                    .steps(decision, false)
                     .map(|step| Step {
                         rule: step.rule.to_owned(),
                         effect: step.effect,
@@ -301,17 +304,19 @@ impl Plan<'_> {
 
     fn write(&self, out: &mut Vec<u8>, zone: &Zone, form: Form, trace: TraceLevel) -> Result<()> {
         let mut scratch = Vec::new();
+        let plain_names = self.plain_names;
         for decision in &self.decisions {
             let record = Record {
                 id: decision.id.as_str(),
                 customer: &self.customer.id,
                 intent: &decision.intent.name,
+                intent_plain: plain_names,
                 reference: decision.reference,
                 status: decision.status,
                 send_at: decision.send_at,
                 channel: decision.channel,
             };
-            let steps = self.trace.steps(decision);
+            let steps = self.trace.steps(decision, plain_names);
             records::write_record(out, &mut scratch, zone, &record, steps, form, trace)?;
         }
         Ok(())
@@ -332,11 +337,11 @@ struct Decision<'p> {
     steps: Range<usize>,
 }
 
-/// What a step says: a text of the policy (or made once for it), or one made for this
-/// step, kept in the trace's buffer.
+/// What a step says: a text of the policy (or made once for it), and whether it has no
+/// character JSON escapes; or one made for this step, kept in the trace's buffer.
 #[derive(Clone, Copy)]
 enum Why<'p> {
-    Kept(&'p str),
+    Kept { text: &'p str, plain: bool },
     Made(u32, u32),
 }
 
@@ -390,22 +395,36 @@ impl<'p> Trace<'p> {
         Why::Made(start as u32, self.texts.len() as u32)
     }
 
-    fn why(&self, why: Why<'p>) -> &str {
+    /// The text of `why`, and whether it is known to have no character JSON escapes.
+    fn why(&self, why: Why<'p>) -> (&str, bool) {
         match why {
-            Why::Kept(text) => text,
-            Why::Made(start, end) => self.texts.get(start as usize..end as usize).unwrap_or(""),
+            Why::Kept { text, plain } => (text, plain),
+            Why::Made(start, end) => {
+                let text = self.texts.get(start as usize..end as usize);
+                (text.unwrap_or(""), false)
+            }
         }
     }
 
-    /// The steps of `decision`, as records show them.
-    fn steps<'t>(&'t self, decision: &Decision) -> impl Iterator<Item = StepText<'t>> {
+    /// The steps of `decision`, as records show them; `plain_rules` says whether the
+    /// rule ids have no character JSON escapes.
+    fn steps<'t>(
+        &'t self,
+        decision: &Decision,
+        plain_rules: bool,
+    ) -> impl Iterator<Item = StepText<'t>> {
         let steps = self.steps.get(decision.steps.clone()).unwrap_or(&[]);
-        steps.iter().map(|step| StepText {
-            rule: step.rule,
-            effect: step.effect,
-            why: self.why(step.why),
-            before: step.before,
-            after: step.after,
+        steps.iter().map(move |step| {
+            let (why, why_plain) = self.why(step.why);
+            StepText {
+                rule: step.rule,
+                rule_plain: plain_rules,
+                effect: step.effect,
+                why,
+                why_plain,
+                before: step.before,
+                after: step.after,
+            }
         })
     }
 }
@@ -466,7 +485,10 @@ impl<'p> Planner<'p> {
             return Ok(());
         };
         if start < env.now {
-            let why = Why::Kept("the earliest time has passed: it can go out from now");
+            let why = Why::Kept {
+                text: "the earliest time has passed: it can go out from now",
+                plain: true,
+            };
             trace.step(PLAN_NOW, Effect::Deferred, why, Some(start), Some(env.now));
             start = env.now;
         }
@@ -555,7 +577,7 @@ fn add_rule_guards<'p>(
         if !rule.when.is_empty() && !specs::holds(rule, placing, env.calendars)? {
             continue;
         }
-        if let Some(guard) = specs::guard(rule, &described.why, placing)? {
+        if let Some(guard) = specs::guard(rule, &described.why, described.plain, placing)? {
             guards.push(guard);
         }
     }
@@ -802,7 +824,10 @@ impl<'p> Draft<'p> {
     /// A deferred step for each move of a settlement over `guards`.
     fn moves(&self, trace: &mut Trace<'p>, moves: &[Move], guards: &[Guard<'p>]) {
         for (m, guard) in moves.iter().filter_map(|m| Some((m, guards.get(m.guard)?))) {
-            let why = Why::Kept(guard.why);
+            let why = Why::Kept {
+                text: guard.why,
+                plain: guard.plain,
+            };
             trace.step(
                 guard.rule,
                 Effect::Deferred,
@@ -821,7 +846,10 @@ impl<'p> Draft<'p> {
                 trace.step(
                     guard.rule,
                     Effect::Allowed,
-                    Why::Kept(guard.why),
+                    Why::Kept {
+                        text: guard.why,
+                        plain: guard.plain,
+                    },
                     None,
                     None,
                 );
@@ -863,7 +891,10 @@ impl<'p> Draft<'p> {
             Ok(())
         });
         // Writing the text cannot fail.
-        let why = why.unwrap_or(Why::Kept(""));
+        let why = why.unwrap_or(Why::Kept {
+            text: "",
+            plain: true,
+        });
         self.skipped(trace, &skipped);
         trace.step("channel", Effect::ChoseChannel, why, None, Some(at));
         self.finish(

@@ -7,6 +7,7 @@
 
 use crate::arbitration::described::Descriptions;
 use crate::model::{Category, Channel, Duration, Instant};
+use crate::records;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -27,6 +28,9 @@ pub struct Policy {
     /// The position of each trigger's intent among the intents, found once.
     #[serde(skip)]
     trigger_intents: OnceLock<Box<[Option<usize>]>>,
+    /// Whether `plain_names` holds, found once.
+    #[serde(skip)]
+    names_plain: OnceLock<bool>,
 }
 
 impl Policy {
@@ -42,6 +46,17 @@ impl Policy {
         });
         let position = (*positions.get(trigger)?)?;
         Some((position, &self.intents[position]))
+    }
+
+    /// Whether no trigger id, guard rule id or intent name has a character JSON escapes:
+    /// then records write them as they are.
+    pub(crate) fn plain_names(&self) -> bool {
+        *self.names_plain.get_or_init(|| {
+            let triggers = self.triggers.iter().map(|t| t.id.as_str());
+            let guards = self.guards.iter().map(|g| g.id.as_str());
+            let intents = self.intents.iter().map(|i| i.name.as_str());
+            triggers.chain(guards).chain(intents).all(records::is_plain)
+        })
     }
 }
 

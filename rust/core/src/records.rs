@@ -51,6 +51,7 @@ pub fn write_decisions(
             id: &decision.id,
             customer: &customer.id,
             intent: &decision.intent,
+            intent_plain: false,
             reference: decision.reference.as_deref(),
             status: decision.status,
             send_at: decision.send_at,
@@ -78,17 +79,22 @@ pub(crate) struct Record<'a> {
     pub id: &'a str,
     pub customer: &'a str,
     pub intent: &'a str,
+    /// Whether `intent` is known to have no character JSON escapes.
+    pub intent_plain: bool,
     pub reference: Option<&'a str>,
     pub status: Status,
     pub send_at: Option<Instant>,
     pub channel: Option<Channel>,
 }
 
-/// A step as a record's trace shows it.
+/// A step as a record's trace shows it; a text known to have no character JSON escapes
+/// is written without looking.
 pub(crate) struct StepText<'a> {
     pub rule: &'a str,
+    pub rule_plain: bool,
     pub effect: Effect,
     pub why: &'a str,
+    pub why_plain: bool,
     pub before: Option<Instant>,
     pub after: Option<Instant>,
 }
@@ -97,8 +103,10 @@ impl<'a> StepText<'a> {
     fn of(step: &'a Step) -> Self {
         StepText {
             rule: &step.rule,
+            rule_plain: false,
             effect: step.effect,
             why: &step.why,
+            why_plain: false,
             before: step.before,
             after: step.after,
         }
@@ -128,6 +136,7 @@ struct Cells<'a> {
     id: &'a str,
     customer: &'a str,
     intent: &'a str,
+    intent_plain: bool,
     reference: Option<&'a str>,
     status: &'static str,
     send_at: Option<Text>,
@@ -145,6 +154,7 @@ impl<'a> Cells<'a> {
             id: record.id,
             customer: record.customer,
             intent: record.intent,
+            intent_plain: record.intent_plain,
             reference: record.reference,
             status: record.status.as_str(),
             send_at: record.send_at.map(Text::iso_utc),
@@ -182,7 +192,7 @@ fn write_json_record<'a>(
     out.extend_from_slice(b",\"customer\":");
     write_json_str(out, cells.customer);
     out.extend_from_slice(b",\"intent\":");
-    write_json_str(out, cells.intent);
+    write_json_known(out, cells.intent, cells.intent_plain);
     out.extend_from_slice(b",\"ref\":");
     write_json_opt(out, cells.reference);
     out.extend_from_slice(b",\"status\":\"");
@@ -224,7 +234,7 @@ fn write_json_trace<'a>(out: &mut Vec<u8>, steps: impl Iterator<Item = StepText<
 
 fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstants) {
     out.extend_from_slice(b"{\"rule\":");
-    write_json_str(out, step.rule);
+    write_json_known(out, step.rule, step.rule_plain);
     out.extend_from_slice(b",\"effect\":\"");
     out.extend_from_slice(step.effect.as_str().as_bytes());
     out.extend_from_slice(b"\",\"from\":");
@@ -232,15 +242,28 @@ fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstant
     out.extend_from_slice(b",\"to\":");
     instants.write(out, step.after);
     out.extend_from_slice(b",\"why\":");
-    write_json_str(out, step.why);
+    write_json_known(out, step.why, step.why_plain);
     out.push(b'}');
 }
 
-/// Writes instants as JSON strings of ISO 8601 in UTC (or null), keeping the date of
-/// the last one: a trace's instants fall on few days.
+/// `text` as a JSON string, copied as it is when known to be `plain`.
+fn write_json_known(out: &mut Vec<u8>, text: &str, plain: bool) {
+    if !plain {
+        return write_json_str(out, text);
+    }
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
+/// Writes instants as JSON strings of ISO 8601 in UTC (or null), keeping the last
+/// one written and its date: a trace's instants repeat (one step ends where the next
+/// begins) and fall on few days.
 #[derive(Default)]
 struct UtcInstants {
     day: Option<(i64, [u8; 10])>,
+    last: Option<(Instant, [u8; 27])>,
 }
 
 impl UtcInstants {
@@ -249,6 +272,11 @@ impl UtcInstants {
             out.extend_from_slice(b"null");
             return;
         };
+        if let Some((last, text)) = &self.last {
+            if *last == instant {
+                return out.extend_from_slice(text);
+            }
+        }
         let day = instant.div_euclid(DAY);
         let date = match self.day {
             Some((known, date)) if known == day => date,
@@ -267,6 +295,7 @@ impl UtcInstants {
         put_two(&mut text, 15, time % 3_600 / 60);
         put_two(&mut text, 18, time % 60);
         out.extend_from_slice(&text);
+        self.last = Some((instant, text));
     }
 }
 
@@ -305,6 +334,11 @@ pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether `text` is written in JSON as it is, with no character to escape.
+pub(crate) fn is_plain(text: &str) -> bool {
+    first_to_escape(text.as_bytes()).is_none()
 }
 
 fn needs_escape(byte: u8) -> bool {
@@ -551,6 +585,23 @@ mod tests {
             let mut out = Vec::new();
             write_csv_field(&mut out, field.as_bytes());
             assert_eq!(out, expected.as_bytes(), "{field:?}");
+        }
+    }
+
+    #[test]
+    fn escapes_are_found_wherever_they_are() {
+        for len in 0..40 {
+            let plain = "é".repeat(len / 2) + &"a".repeat(len % 2);
+            assert!(is_plain(&plain));
+            for at in 0..plain.len() {
+                if !plain.is_char_boundary(at) {
+                    continue;
+                }
+                for special in ["\"", "\\", "\n", "\u{1f}"] {
+                    let text = format!("{}{special}{}", &plain[..at], &plain[at..]);
+                    assert_eq!(first_to_escape(text.as_bytes()), Some(at), "{text:?}");
+                }
+            }
         }
     }
 

@@ -11,9 +11,9 @@ mod convert;
 mod sources;
 
 use outreach_core::arbitration;
-use outreach_core::model::{Customer, Event, Instant, RawDecision};
+use outreach_core::model::{Customer, Event, Instant};
 use outreach_core::policy::Policy;
-use outreach_core::records::{self, Form, TraceLevel};
+use outreach_core::records::{Form, TraceLevel};
 use outreach_core::time::Calendars;
 use outreach_core::{CoreError, ErrorKind};
 use pyo3::prelude::*;
@@ -96,10 +96,12 @@ impl CompiledPolicy {
                 )))
             }
         };
-        let results = self.each_group(py, groups, now, threads, |customer, decisions| {
-            let zone = self.calendars.zone(&customer.timezone)?;
+        let (policy, calendars) = (&*self.policy, &*self.calendars);
+        let results = self.each_group(py, groups, threads, |customer, history| {
             let mut out = Vec::with_capacity(1024);
-            records::write_decisions(&mut out, customer, &zone, &decisions, form, trace)?;
+            arbitration::plan_records(
+                policy, calendars, customer, history, now, &mut out, form, trace,
+            )?;
             Ok(out)
         });
         self.to_python(py, results)
@@ -114,7 +116,9 @@ impl CompiledPolicy {
         now: Instant,
         threads: usize,
     ) -> PyResult<Vec<Py<PyAny>>> {
-        let results = self.each_group(py, groups, now, threads, |_, decisions| {
+        let (policy, calendars) = (&*self.policy, &*self.calendars);
+        let results = self.each_group(py, groups, threads, |customer, history| {
+            let decisions = arbitration::plan(policy, calendars, customer, history, now)?;
             serde_json::to_vec(&decisions)
                 .map_err(|error| CoreError::new(ErrorKind::Engine, error.to_string()))
         });
@@ -125,25 +129,16 @@ impl CompiledPolicy {
 type Rendered = Result<Vec<u8>, CoreError>;
 
 impl CompiledPolicy {
-    /// Plan every group (one JSON object per line) in `threads` threads with the GIL
-    /// released, and render each with `render`; the results in the order of the groups.
-    fn each_group<F>(
-        &self,
-        py: Python<'_>,
-        groups: &[u8],
-        now: Instant,
-        threads: usize,
-        render: F,
-    ) -> Vec<Rendered>
+    /// Read every group (one JSON object per line) and hand it to `plan`, in `threads`
+    /// threads with the GIL released; the results in the order of the groups.
+    fn each_group<F>(&self, py: Python<'_>, groups: &[u8], threads: usize, plan: F) -> Vec<Rendered>
     where
-        F: Fn(&Customer, Vec<RawDecision>) -> Rendered + Sync,
+        F: Fn(&Customer, Vec<Event>) -> Rendered + Sync,
     {
         let lines: Vec<&[u8]> = groups
             .split(|byte| *byte == b'\n')
             .filter(|line| !line.is_empty())
             .collect();
-        let policy = &*self.policy;
-        let calendars = &*self.calendars;
         let work = |line: &[u8]| -> Rendered {
             guarded(|| {
                 let Group { customer, history } =
@@ -153,8 +148,7 @@ impl CompiledPolicy {
                             format!("a group the core cannot read: {error}"),
                         )
                     })?;
-                let decisions = arbitration::plan(policy, calendars, &customer, history, now)?;
-                render(&customer, decisions)
+                plan(&customer, history)
             })
         };
         py.detach(|| {

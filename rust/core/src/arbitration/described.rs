@@ -9,6 +9,7 @@ use crate::error::{CoreError, ErrorKind, Result};
 use crate::guards::specs::{self, Placing};
 use crate::model::{Channel, Customer};
 use crate::policy::{GuardRule, Intent, Policy};
+use crate::records;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -65,6 +66,8 @@ pub(crate) struct Described {
     /// The rule's position in `policy.guards`.
     pub rule: usize,
     pub why: Box<str>,
+    /// Whether `why` has no character JSON escapes.
+    pub plain: bool,
 }
 
 /// The texts for one zone and country: for each intent and channel (or none), the
@@ -117,7 +120,8 @@ fn describe(policy: &Policy, intent: &Intent, placing: &Placing) -> Result<Box<[
     for (rule, guard) in policy.guards.iter().enumerate() {
         if applies(guard, intent, channel) {
             let why = specs::describe(guard, placing)?.into_boxed_str();
-            rules.push(Described { rule, why });
+            let plain = records::is_plain(&why);
+            rules.push(Described { rule, why, plain });
         }
     }
     Ok(rules.into_boxed_slice())

@@ -155,6 +155,40 @@ fn every_scenario_matches_python() {
     }
 }
 
+#[test]
+fn plan_records_writes_what_plan_and_write_decisions_write() {
+    let policy: Policy = serde_json::from_str(include_str!("test_policy.json")).expect("policy");
+    let calendars = Calendars::new(Arc::new(UtcSources));
+    let zone = calendars.zone("UTC").expect("UTC");
+    let forms = [Form::Jsonl, Form::Csv];
+    let levels = [TraceLevel::Full, TraceLevel::None];
+    for scenario in SCENARIOS {
+        let customer: Customer = serde_json::from_str(scenario.customer).expect("customer");
+        let events: Vec<Event> = serde_json::from_str(scenario.events).expect("events");
+        let now = scenario.now;
+        let decisions = plan(&policy, &calendars, &customer, events.clone(), now).expect("plan");
+        for (form, trace) in forms.into_iter().flat_map(|f| levels.map(|t| (f, t))) {
+            let mut expected = Vec::new();
+            records::write_decisions(&mut expected, &customer, &zone, &decisions, form, trace)
+                .expect("records");
+            // Twice, so that the second plan runs in the buffers the first one left.
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                let events = events.clone();
+                plan_records(
+                    &policy, &calendars, &customer, events, now, &mut out, form, trace,
+                )
+                .expect("records");
+                assert_eq!(
+                    out, expected,
+                    "scenario {} {form:?} {trace:?}",
+                    scenario.name
+                );
+            }
+        }
+    }
+}
+
 #[rustfmt::skip]
 const SCENARIOS: &[Scenario] = &[
     Scenario {

@@ -9,7 +9,6 @@ use crate::arbitration;
 use crate::error::{CoreError, ErrorKind};
 use crate::model::{Customer, Event};
 use crate::reading::{customer_from_line, event_from_line, LineError};
-use crate::records::write_decisions;
 use crate::triggers::history::same_event;
 use crate::triggers::python::repr;
 use serde_json::Value;
@@ -380,9 +379,16 @@ impl Planner<'_> {
         let mut history = Vec::with_capacity(self.shared.len() + own.len());
         history.extend_from_slice(self.shared);
         history.extend(own);
-        let decisions = arbitration::plan(job.policy, job.calendars, customer, history, job.now)?;
-        let zone = job.calendars.zone(&customer.timezone)?;
-        write_decisions(out, customer, &zone, &decisions, job.form, job.trace)
+        arbitration::plan_records(
+            job.policy,
+            job.calendars,
+            customer,
+            history,
+            job.now,
+            out,
+            job.form,
+            job.trace,
+        )
     }
 
     /// The customer's events, each id once; an id on two different events is an issue

@@ -6,7 +6,7 @@
 use super::specs::Placing;
 use crate::model::{Category, Channel, Event, Instant};
 use crate::time::operators::{Guard, Operator};
-use crate::triggers::history::History;
+use crate::triggers::history::{History, OPTED_IN, OPTED_OUT};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -18,9 +18,12 @@ pub const CHANNEL_DOWN: &str = "channel-down";
 /// The customer's latest word on a category or channel: given, refused, or never said.
 pub fn consent(history: &History, name: &str) -> Option<bool> {
     let mut given = history.customer.consents.get(name).copied();
+    if !history.opted() {
+        return given;
+    }
     // Python starts from -1, so that opt-ins and opt-outs before 1970 never count.
     let mut latest: Instant = -1;
-    for (kind, value) in [("opted_in", true), ("opted_out", false)] {
+    for (kind, value) in [(OPTED_IN, true), (OPTED_OUT, false)] {
         for &i in history.indexes_of(kind) {
             let t = history.times[i];
             if names(&history.events[i], name) && t >= latest {
@@ -42,7 +45,7 @@ fn data_str<'e>(event: &'e Event, key: &str) -> Option<&'e str> {
 }
 
 /// What the guards of this module say: they depend on the category or channel alone,
-/// so they are written once.
+/// so they are written once; made of names and plain words, none needs JSON escaping.
 struct Texts {
     refused_category: Vec<String>,
     unreachable: Vec<String>,
@@ -80,6 +83,7 @@ pub fn category_guards<'a>(placing: &Placing<'a, '_>) -> Option<Guard<'a>> {
         return Some(Guard {
             rule: CATEGORY_CONSENT,
             why: text_of(&texts().refused_category, category as usize),
+            plain: true,
             op: Operator::Never {
                 waiting_for: Some("opted_in"),
             },
@@ -96,6 +100,7 @@ pub fn channel_guards<'a>(placing: &Placing<'a, '_>, channel: Channel) -> Option
         return Some(Guard {
             rule: CHANNEL_AVAILABLE,
             why: text_of(&texts().unreachable, position),
+            plain: true,
             op: Operator::Never { waiting_for: None },
         });
     }
@@ -103,6 +108,7 @@ pub fn channel_guards<'a>(placing: &Placing<'a, '_>, channel: Channel) -> Option
         return Some(Guard {
             rule: CHANNEL_CONSENT,
             why: text_of(&texts().refused_channel, position),
+            plain: true,
             op: Operator::Never {
                 waiting_for: Some("opted_in"),
             },
@@ -115,6 +121,7 @@ pub fn channel_guards<'a>(placing: &Placing<'a, '_>, channel: Channel) -> Option
     Some(Guard {
         rule: CHANNEL_DOWN,
         why: text_of(&texts().down, position),
+        plain: true,
         op: Operator::intervals(spans, Some("channel_restored")),
     })
 }
@@ -154,6 +161,27 @@ mod tests {
         let policy = testing::policy(json!([]));
         let history = History::new(&customer, testing::events(events), &policy).expect("history");
         consent(&history, name)
+    }
+
+    #[test]
+    fn fixed_texts_need_no_json_escaping() {
+        let texts = texts();
+        let all = [
+            &texts.refused_category,
+            &texts.unreachable,
+            &texts.refused_channel,
+            &texts.down,
+        ];
+        assert!(all
+            .iter()
+            .flat_map(|t| t.iter())
+            .all(|t| crate::records::is_plain(t)));
+        assert_eq!(
+            text_of(&texts.down, Channel::InApp as usize),
+            "in_app is down"
+        );
+        let refused = text_of(&texts.refused_category, Category::Marketing as usize);
+        assert_eq!(refused, "the customer said no to marketing messages");
     }
 
     #[test]

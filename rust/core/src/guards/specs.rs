@@ -188,15 +188,18 @@ fn cap_what<'a>(rule: &'a GuardRule, per: Per, placing: &Placing<'a, '_>) -> &'a
     }
 }
 
-/// The rule's guard for this proposal, or None when the rule has nothing to say.
+/// The rule's guard for this proposal, or None when the rule has nothing to say; `why`
+/// is what [`describe`] gives, and `plain` whether it has no character JSON escapes.
 pub fn guard<'a>(
     rule: &'a GuardRule,
     why: &'a str,
+    plain: bool,
     placing: &Placing<'a, '_>,
 ) -> Result<Option<Guard<'a>>> {
     Ok(operator(rule, placing)?.map(|op| Guard {
         rule: &rule.id,
         why,
+        plain,
         op,
     }))
 }

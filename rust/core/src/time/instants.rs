@@ -128,11 +128,20 @@ impl Text {
         let mut text = Text::new();
         text.push_str(WEEKDAYS[weekday]);
         text.push(b' ');
-        text.number(i64::from(day));
+        if day < 10 {
+            text.push(b'0' + day as u8);
+        } else {
+            text.two(i64::from(day));
+        }
         text.push(b' ');
         text.push_str(MONTHS[(month as usize - 1) % 12]);
         text.push(b' ');
-        text.number(year);
+        if (1_000..10_000).contains(&year) {
+            text.two(year / 100);
+            text.two(year % 100);
+        } else {
+            text.number(year);
+        }
         text.push(b' ');
         text.two(wall.rem_euclid(DAY) / 3_600);
         text.push(b':');
@@ -479,6 +488,41 @@ mod tests {
         let error = duration(12, 0, 0).add_to(0, &utc, 500).unwrap_err();
         assert_eq!(error.message, "is outside the years the planner handles");
         assert!(duration(i64::MAX, 0, 0).add_to(0, &utc, 2).is_err());
+    }
+
+    /// The formatting the stack texts replace, for reference.
+    fn formatted_naive(wall: i64) -> String {
+        let (year, month, day) = civil_from_days(wall.div_euclid(DAY));
+        let time = wall.rem_euclid(DAY);
+        let (hour, minute, second) = (time / 3_600, time % 3_600 / 60, time % 60);
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")
+    }
+
+    fn formatted_local(wall: i64) -> String {
+        let (year, month, day) = civil_from_days(wall.div_euclid(DAY));
+        let weekday = (wall.div_euclid(DAY) + 3).rem_euclid(7) as usize;
+        let (hour, minute) = (wall.rem_euclid(DAY) / 3_600, wall.rem_euclid(3_600) / 60);
+        let month = MONTHS[(month as usize - 1) % 12];
+        format!(
+            "{} {day} {month} {year} {hour:02}:{minute:02}",
+            WEEKDAYS[weekday]
+        )
+    }
+
+    #[test]
+    fn stack_texts_agree_with_formatting() {
+        let span = (-100_000_000_000_i64..400_000_000_000).step_by(999_999_937);
+        let near = (-5_000_000_i64..5_000_000).step_by(9_973);
+        for seconds in span.chain(near).chain([i64::MIN / 2, -1, 0, 1]) {
+            let utc = Text::iso_utc(seconds);
+            assert_eq!(utc.as_str(), format!("{}+00:00", formatted_naive(seconds)));
+        }
+        let utc = zone("UTC");
+        let (first, last) = (wall_of_date(1800, 1, 1), wall_of_date(2400, 12, 31));
+        for seconds in (first..last).step_by(86_399_917) {
+            let shown = Text::local(seconds, &utc).map(|t| t.as_str().to_owned());
+            assert_eq!(shown.ok(), Some(formatted_local(seconds)));
+        }
     }
 
     #[test]

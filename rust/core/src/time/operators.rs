@@ -81,6 +81,9 @@ fn span_order(a: &(Instant, Option<Instant>), b: &(Instant, Option<Instant>)) ->
 pub struct Guard<'a> {
     pub rule: &'a str,
     pub why: &'a str,
+    /// Whether `why` has no character JSON escapes: known when the text is made once,
+    /// so that records written from it need not look again.
+    pub plain: bool,
     pub op: Operator<'a>,
 }
 
@@ -452,7 +455,12 @@ mod tests {
     use crate::time::zone::wall_of_date;
 
     fn guard<'a>(rule: &'a str, op: Operator<'a>) -> Guard<'a> {
-        Guard { rule, why: "w", op }
+        Guard {
+            rule,
+            why: "w",
+            plain: true,
+            op,
+        }
     }
 
     fn next<'a>(guard: &Guard<'a>, t: Instant) -> Allowed<'a> {

@@ -12,7 +12,9 @@
 use super::{Sources, YearTable};
 use crate::error::{CoreError, ErrorKind, Result};
 use crate::model::Instant;
+use std::cell::Cell;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 pub const DAY: i64 = 86_400;
@@ -108,9 +110,24 @@ struct Stretch {
 /// An IANA zone with its offsets tabulated year by year, on first use.
 pub struct Zone {
     name: String,
+    /// Tells this zone's stretches from another's in `LAST_STRETCH`.
+    id: u64,
     sources: Arc<dyn Sources>,
     /// One slot per year from `FIRST_YEAR`, filled once and then read without locks.
     years: Box<[OnceLock<Table>]>,
+}
+
+/// The ids of zones, one each.
+static ZONE_IDS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The last stretch this thread found, with its zone's id: a customer's instants
+    /// fall in one or two stretches, so most look-ups end here. Any stretch that holds
+    /// an instant serves as well as the one worked out from its year: the offset is
+    /// constant on it, which is all `from_wall` and `Operator::LocalTime` rely on.
+    static LAST_STRETCH: Cell<(u64, Stretch)> = const {
+        Cell::new((u64::MAX, Stretch { start: 0, end: 0, offset: 0 }))
+    };
 }
 
 impl Zone {
@@ -119,6 +136,7 @@ impl Zone {
         let years = (FIRST_YEAR..=LAST_YEAR).map(|_| OnceLock::new()).collect();
         let zone = Zone {
             name: name.to_owned(),
+            id: ZONE_IDS.fetch_add(1, Ordering::Relaxed),
             sources,
             years,
         };
@@ -132,6 +150,9 @@ impl Zone {
 
     /// The UTC offset in seconds in force at `instant`.
     pub fn offset_at(&self, instant: Instant) -> Result<i64> {
+        if let Some(last) = self.last_stretch(instant) {
+            return Ok(last.offset);
+        }
         let table = self.table(year_of(instant)?)?;
         Ok(table.offsets[table.index_of(instant)])
     }
@@ -168,7 +189,23 @@ impl Zone {
         Ok(found)
     }
 
+    /// The stretch this thread found last, if it is of this zone and holds `instant`.
+    fn last_stretch(&self, instant: Instant) -> Option<Stretch> {
+        let (zone, last) = LAST_STRETCH.get();
+        (zone == self.id && last.start <= instant && instant < last.end).then_some(last)
+    }
+
     fn stretch(&self, instant: Instant) -> Result<Stretch> {
+        if let Some(last) = self.last_stretch(instant) {
+            return Ok(last);
+        }
+        let stretch = self.stretch_of_year(instant)?;
+        LAST_STRETCH.set((self.id, stretch));
+        Ok(stretch)
+    }
+
+    /// The stretch that holds `instant`, worked out from the instant's year.
+    fn stretch_of_year(&self, instant: Instant) -> Result<Stretch> {
         let year = year_of(instant)?;
         let table = self.table(year)?;
         let index = table.index_of(instant);

@@ -12,6 +12,9 @@ use std::ops::Range;
 
 /// The kind of event that records a contact already made.
 pub const CONTACT_SENT: &str = "contact_sent";
+/// The kinds of event that give and refuse consent.
+pub const OPTED_IN: &str = "opted_in";
+pub const OPTED_OUT: &str = "opted_out";
 
 /// A contact that counts for caps and spacing: sent already (its texts owned), or
 /// placed in this plan (its texts borrowed from the plan's).
@@ -69,6 +72,8 @@ pub struct History<'a> {
     kinds: Vec<KindIndex>,
     /// The positions of the events, kind by kind (see `KindIndex`).
     positions: Vec<usize>,
+    /// Whether the customer opted in or out of anything (most never do).
+    opted: bool,
 }
 
 impl<'a> History<'a> {
@@ -85,7 +90,9 @@ impl<'a> History<'a> {
             contacts: Vec::new(),
             kinds,
             positions,
+            opted: false,
         };
+        history.opted = history.has(OPTED_IN) || history.has(OPTED_OUT);
         history.contacts = history
             .indexes_of(CONTACT_SENT)
             .iter()
@@ -96,6 +103,11 @@ impl<'a> History<'a> {
 
     fn kind_index(&self, kind: &str) -> Option<&KindIndex> {
         find_kind(&self.kinds, &self.events, kind)
+    }
+
+    /// Whether any `opted_in` or `opted_out` event happened.
+    pub fn opted(&self) -> bool {
+        self.opted
     }
 
     /// The positions in `events` of the events of `kind`, in time order.
