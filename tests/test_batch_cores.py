@@ -94,7 +94,8 @@ EVENT_LINES: list[Maker] = [
     lambda c, e: "[1, 2]",
     lambda c, e: "   ",
     lambda c, e: '{"kind": "k", "at": "2026-12-10T14:00:00Z", "customer": "c\\ud800"}',
-    # Python's reader takes NaN and deep nesting, the core not: the run is Python's then.
+    # Python's reader takes NaN, the core not: the run is Python's then. Nesting past the
+    # readers' limit (MAX_DEPTH) is refused by both.
     lambda c, e: '{"kind": "k", "at": "2026-12-10T14:00:00Z", "data": {"x": NaN}}',
     lambda c, e: '{"kind": "k", "at": "2026-12-10T14:00:00Z", "data": {"a": ' + DEEP + "}}",
     _reused,

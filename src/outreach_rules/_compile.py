@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from outreach_rules._strict_json import MAX_DEPTH
 from outreach_rules.rules.conditions import AnyOf, Count, InWindow, Match, Sent, Tenure
 from outreach_rules.rules.guards import (
     AfterEvent,
@@ -131,8 +132,8 @@ def _condition(condition: Condition) -> dict[str, Any]:
     raise Uncompilable(f"a condition of type {type(condition).__name__}")
 
 
-# serde_json reads at most 128 levels of nesting, and a group puts data three levels down.
-MAX_DEPTH = 120
+# serde_json reads at most 128 levels of nesting, and a group puts data three levels down:
+# the readers' own limit (MAX_DEPTH, 100) leaves room for that, and bounds what they read.
 
 
 def json_data(value: Any, depth: int = 0) -> Any:

@@ -274,7 +274,8 @@ def _key(path: str, offset: int, key: str) -> str | None:
 def _line_key(raw: bytes, key: str) -> str | None:
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # Not a record naming a customer: the reader says what is wrong with it, in order.
         return None
     found = value.get(key) if isinstance(value, dict) else None
     return found if isinstance(found, str) else None

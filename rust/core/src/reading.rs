@@ -4,7 +4,11 @@
 //! A line is accepted here only when Python's reader accepts it, with the same values.
 //! A refused line carries a short reason; the caller then reads it again with the Python
 //! reader, which raises the library's exact error (or, for a form the core does not take,
-//! such as `NaN` or a very large integer, accepts it).
+//! such as `NaN` or an integer beyond 64 bits, accepts it).
+//!
+//! Both readers keep the same two limits (`MAX_DEPTH` and `MAX_DIGITS` of
+//! `outreach_rules/_strict_json.py`): a line nested deeper, or holding a longer whole
+//! number, is refused by both, so hostile input is refused quickly and alike.
 
 use crate::error::{CoreError, ErrorKind};
 use crate::model::{Category, Channel, Customer, Event, Instant};
@@ -310,9 +314,11 @@ fn consents(value: Option<Value>) -> Read<BTreeMap<String, bool>> {
 
 // -- JSON, as Python's json module reads it -------------------------------------------------
 
-/// Deeper nesting is left to Python: its recursion limit refuses a record some 490
-/// levels deep (the reader recurses over the data too), less in a deep call stack.
-const MAX_DEPTH: usize = 128;
+/// The most levels of arrays and objects one in another (the record is the first): as
+/// `MAX_DEPTH` of `outreach_rules/_strict_json.py`, which refuses a deeper line too.
+const MAX_DEPTH: usize = 100;
+/// The most digits of a whole number, sign aside: as `MAX_DIGITS` of `_strict_json.py`.
+const MAX_DIGITS: usize = 100;
 
 /// A recursive-descent reader of JSON text with the grammar of Python's `json.loads`.
 struct Parser<'a> {
@@ -393,7 +399,7 @@ impl<'a> Parser<'a> {
 
     fn deeper(depth: usize) -> Read<()> {
         if depth > MAX_DEPTH {
-            return Err(LineError::doubtful("nested too deeply for the core"));
+            return Err(LineError::refused("nests more than MAX_DEPTH levels deep"));
         }
         Ok(())
     }
@@ -584,12 +590,17 @@ fn lone_surrogate() -> LineError {
 }
 
 fn int_value(literal: &str) -> Read<Value> {
+    if literal.trim_start_matches('-').len() > MAX_DIGITS {
+        return Err(LineError::refused(
+            "a whole number of more than MAX_DIGITS digits",
+        ));
+    }
     if let Ok(small) = literal.parse::<i64>() {
         return Ok(Value::from(small));
     }
     match literal.parse::<u64>() {
         Ok(large) => Ok(Value::from(large)),
-        // Python takes integers of any size (up to 4,300 digits); serde_json does not.
+        // Python takes integers of up to MAX_DIGITS digits; serde_json not past 64 bits.
         Err(_) => Err(LineError::doubtful("an integer beyond 64 bits")),
     }
 }
@@ -888,7 +899,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_left_to_python() {
+    fn nesting_past_the_limit_is_refused() {
         let nested = |depth: usize| {
             format!(
                 "{}{}1{}}}",
@@ -897,9 +908,31 @@ pub(crate) mod tests {
                 "]".to_owned() + &"}".repeat(depth - 1)
             )
         };
+        // `nested(n)` is n objects and an array: n + 1 levels.
         assert!(parse_record(nested(MAX_DEPTH - 1).as_bytes()).is_ok());
-        assert!(doubtful(&nested(MAX_DEPTH)));
-        assert!(doubtful(&nested(100_000)));
+        assert!(refused(nested(MAX_DEPTH).as_bytes()));
+        assert!(refused(nested(100_000).as_bytes()));
+        let arrays = |depth: usize| format!("{{\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
+        assert!(refused(arrays(100_000).as_bytes()));
+        // Brackets in a string are text.
+        assert!(parse_record(format!("{{\"a\":\"{}\"}}", "[".repeat(500)).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn whole_numbers_past_the_limit_are_refused() {
+        let digits = |n: usize| "9".repeat(n);
+        for sign in ["", "-"] {
+            let at = format!("{{\"a\":{sign}{}}}", digits(MAX_DIGITS));
+            assert!(doubtful(&at), "{at}");
+            let past = format!("{{\"a\":{sign}{}}}", digits(MAX_DIGITS + 1));
+            assert!(refused(past.as_bytes()), "{past}");
+            assert!(refused(
+                format!("{{\"a\":{sign}{}}}", digits(5_000)).as_bytes()
+            ));
+        }
+        // A float of many digits is a float; a string of digits is text.
+        assert!(parse_record(format!("{{\"a\":{}.5}}", digits(300)).as_bytes()).is_ok());
+        assert!(parse_record(format!("{{\"a\":\"{}\"}}", digits(5_000)).as_bytes()).is_ok());
     }
 
     #[test]
