@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import zoneinfo
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ from outreach_rules import Contact, Customer, Event, Policy
 from outreach_rules._cores import rust_module, using
 from outreach_rules.errors import OutreachRulesError
 from outreach_rules.planner import plan_raw, plan_records
-from outreach_rules.testing import customers, histories, policies
+from outreach_rules.testing import customers, epoch_instants, histories, policies, zones
 from outreach_rules.timeline.instants import epoch, from_epoch
 
 from conftest import shop_policy
@@ -133,3 +134,92 @@ def test_a_policy_that_planned_on_the_core_still_pickles() -> None:
         copy = pickle.loads(pickle.dumps(policy))
         assert before
         assert plan_raw(copy, CUSTOMER, history, now=NOW) == before
+
+
+# --- the day of an event, where clocks fall back across midnight --------------------------
+
+DAY_OF = Policy.from_dict(
+    {
+        "name": "day-of",
+        "intents": {"note": {"category": "transactional", "channels": ["email"], "priority": 1}},
+        "triggers": [{"id": "note", "intent": "note", "on": "visit", "expires": "3 days"}],
+        "guards": [
+            {
+                "id": "not-on-order-day",
+                "not_on_day_of": {"kind": "order_placed", "correlate": False},
+            }
+        ],
+    }
+)
+
+
+def day_of_case(timezone: str, placed: int, visit: int) -> tuple[Customer, list[Event]]:
+    """A customer in ``timezone`` who placed an order, then visited (which proposes a note)."""
+    customer = Customer(
+        id="c1",
+        timezone=timezone,
+        country="GB",
+        since="1999-01-01T00:00:00Z",
+        channels={"email": True},
+    )
+    history = [
+        Event(kind="order_placed", at=from_epoch(placed), customer="c1"),
+        Event(kind="visit", at=from_epoch(visit), customer="c1"),
+    ]
+    return customer, history
+
+
+def sent_at(core: str, timezone: str, placed: int, visit: int) -> int:
+    """When a core sends the note proposed at ``visit``, after an order ``placed``."""
+    customer, history = day_of_case(timezone, placed, visit)
+    with using(core):  # type: ignore[arg-type]
+        (decision,) = plan_raw(DAY_OF, customer, history, now=visit)
+    assert decision.send_at is not None
+    return decision.send_at
+
+
+def first_minute_of_another_day(timezone: str, placed: int, t: int) -> int:
+    """The first whole minute from ``t`` whose local date is not the order's, by zoneinfo."""
+    tz = zoneinfo.ZoneInfo(timezone)
+    day = dt.datetime.fromtimestamp(placed, tz).date()
+    while dt.datetime.fromtimestamp(t, tz).date() == day:
+        t += 60
+    return t
+
+
+def test_a_saturday_that_comes_back_after_a_fall_back_is_still_the_order_day() -> None:
+    # America/St_Johns fell back at 00:01 on Sunday 7 November 2010 (02:31 UTC): 02:45 UTC
+    # was 23:15 on Saturday again. A note after a Saturday order waits for Sunday's second
+    # midnight (03:30 UTC), on both cores, to the byte.
+    placed, visit = epoch("2010-11-06T15:00:00Z"), epoch("2010-11-07T02:45:00Z")
+    for core in ("python", "rust"):
+        assert sent_at(core, "America/St_Johns", placed, visit) == epoch("2010-11-07T03:30:00Z")
+    customer, history = day_of_case("America/St_Johns", placed, visit)
+    assert assert_agree(DAY_OF, customer, history, visit) == "planned"
+
+
+@st.composite
+def days_of_orders(draw: st.DrawFn) -> tuple[str, int, int]:
+    """A zone, an order and a later instant, both mostly near a change of its clocks."""
+    timezone = draw(zones())
+    around = draw(
+        epoch_instants(timezone, start="2000-01-01T00:00:00Z", end="2031-01-01T00:00:00Z")
+    )
+    before = draw(st.integers(0, 26 * 60)) * 60
+    after = draw(st.one_of(st.integers(0, 90), st.integers(0, 26 * 60))) * 60
+    return timezone, around - before, around + after
+
+
+@settings(max_examples=100, deadline=None)
+@given(days_of_orders())
+@example(("America/St_Johns", epoch("2010-11-06T15:00:00Z"), epoch("2010-11-07T02:45:00Z")))
+@example(("America/St_Johns", epoch("2010-11-06T15:00:00Z"), epoch("2010-11-07T02:30:00Z")))
+@example(("America/St_Johns", epoch("2010-11-07T02:30:00Z"), epoch("2010-11-07T02:45:00Z")))
+@example(("Pacific/Apia", epoch("2011-12-29T12:00:00Z"), epoch("2011-12-30T09:59:00Z")))
+def test_not_on_day_of_holds_exactly_while_the_local_date_is_the_orders(
+    case: tuple[str, int, int],
+) -> None:
+    timezone, placed, visit = case
+    expected = first_minute_of_another_day(timezone, placed, visit)
+    assert sent_at("python", timezone, placed, visit) == expected
+    assert sent_at("rust", timezone, placed, visit) == expected

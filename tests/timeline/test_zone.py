@@ -200,6 +200,63 @@ def test_from_wall_examples(name: str, wall_time: str, expected: str) -> None:
     assert zone(name).from_wall(wall(dt.datetime.fromisoformat(wall_time))) == utc(expected)
 
 
+# --- day_spans: the instants of a local date -------------------------------------------------
+
+
+def local_date(t: int, name: str) -> dt.date:
+    return local(t, name).date()
+
+
+def held_minutes(name: str, date: dt.date) -> list[tuple[int, int]]:
+    """The stretches of whole minutes whose local date is ``date``, by zoneinfo, minute by
+    minute over the 27 hours either side of the day (every offset lies within them)."""
+    midnight = utc(f"{date.isoformat()}T00:00:00")
+    spans: list[tuple[int, int]] = []
+    for t in range(midnight - 27 * 3_600, midnight + DAY + 27 * 3_600, 60):
+        if local_date(t, name) != date:
+            continue
+        if spans and spans[-1][1] == t:
+            spans[-1] = (spans[-1][0], t + 60)
+        else:
+            spans.append((t, t + 60))
+    return spans
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), name=zones())
+def test_day_spans_are_the_instants_whose_local_date_is_the_day(
+    data: st.DataObject, name: str
+) -> None:
+    # Drawn mostly near changes of clocks in the zone, from the years when Newfoundland
+    # fell back at 00:01 on.
+    t = data.draw(epoch_instants(name, start="2000-01-01T00:00:00Z", end=RANGE["end"]))
+    date = local_date(t, name)
+    # The zones' changes of offset in these years fall on whole minutes, so the minutes
+    # tell the whole story.
+    assert zone(name).day_spans(wall_of_date(date) // DAY) == held_minutes(name, date)
+
+
+def test_a_day_that_comes_back_after_a_fall_back_is_two_stretches() -> None:
+    # America/St_Johns fell back at 00:01 on 7 November 2010 (02:31 UTC): Sunday 00:00 to
+    # 00:01 (-02:30), then Saturday 23:01 to 23:59 again (-03:30), then Sunday for good.
+    st_johns = zone("America/St_Johns")
+    saturday, sunday = (wall_of_date(dt.date(2010, 11, d)) // DAY for d in (6, 7))
+    assert st_johns.day_spans(saturday) == [
+        (utc("2010-11-06T02:30:00"), utc("2010-11-07T02:30:00")),
+        (utc("2010-11-07T02:31:00"), utc("2010-11-07T03:30:00")),
+    ]
+    assert st_johns.day_spans(sunday) == [
+        (utc("2010-11-07T02:30:00"), utc("2010-11-07T02:31:00")),
+        (utc("2010-11-07T03:30:00"), utc("2010-11-08T03:30:00")),
+    ]
+    # Samoa skipped 30 December 2011 altogether.
+    apia = zone("Pacific/Apia")
+    assert apia.day_spans(wall_of_date(dt.date(2011, 12, 30)) // DAY) == []
+    assert apia.day_spans(wall_of_date(dt.date(2011, 12, 29)) // DAY) == [
+        (utc("2011-12-29T10:00:00"), utc("2011-12-30T10:00:00"))
+    ]
+
+
 # --- wall-second helpers -------------------------------------------------------------------
 
 

@@ -300,7 +300,12 @@ class AfterEvent:
 
 @attrs.frozen(kw_only=True)
 class NotOnDayOf:
-    """Not on the customer's local calendar day of a ``kind`` event."""
+    """Not on the customer's local calendar day of a ``kind`` event.
+
+    Held while the local date is the event's, as the other calendar guards read it. Where
+    clocks fall back across midnight (America/St_Johns until 2010), the day comes back
+    for a while after the next has begun, and is held again.
+    """
 
     kind: str = attrs.field(validator=check.kind_name("kind", error=PolicyError))
     correlate: bool = attrs.field(
@@ -313,10 +318,9 @@ class NotOnDayOf:
 
     def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
         zone = placing.customer.zone
-        spans = []
+        spans: list[tuple[int, int | None]] = []
         for t in _matching(placing, self.kind, self.correlate):
-            midnight = zone.to_wall(t) // DAY * DAY
-            spans.append((zone.from_wall(midnight), zone.from_wall(midnight + DAY)))
+            spans.extend(zone.day_spans(zone.to_wall(t) // DAY))
         return Intervals(rule.id, why, spans) if spans else None
 
 

@@ -148,6 +148,28 @@ class Zone:
             f"{self.name}: no instant found for wall time {wall}"
         )  # pragma: no cover
 
+    def day_spans(self, day: int) -> list[tuple[int, int]]:
+        """The half-open stretches of instants whose local date is ``day`` (a count of
+        days since 1970-01-01, ``wall // DAY``), in order.
+
+        Mostly one stretch, from one local midnight to the next. Where clocks fall back
+        across midnight, the day comes back for a while after the next one has begun: in
+        America/St_Johns on 7 November 2010, Sunday 00:00-00:01 was followed by Saturday
+        23:01-23:59 again, so Saturday is two stretches. A day skipped by the clocks has none.
+        """
+        first, last = day * DAY, (day + 1) * DAY
+        spans: list[tuple[int, int]] = []
+        t = first - _OFFSET_REACH
+        while t < last + _OFFSET_REACH:
+            offset, end = self.segment(t)
+            low, high = max(t, first - offset), min(end, last - offset)
+            if low < high:
+                if spans and spans[-1][1] == low:
+                    low = spans.pop()[0]
+                spans.append((low, high))
+            t = end
+        return spans
+
     def transitions(self, start: int, end: int) -> list[tuple[int, int]]:
         """The instants in ``(start, end]`` where the offset changes, with the new offset."""
         return [(moment, after) for moment, _, after in self._changes(start, end)]

@@ -289,18 +289,21 @@ fn business_days<'a>(weekdays: &[u8], holidays: bool, customer: &'a Customer) ->
 }
 
 /// The customer's local calendar days of the given events; None for no events.
+///
+/// Held while the local date is the event's, as the other calendar guards read it: where
+/// clocks fall back across midnight, the day may come back for a while.
 fn day_spans(indexes: &[usize], history: &History, zone: &Zone) -> Result<Option<Spans>> {
     if indexes.is_empty() {
         return Ok(None);
     }
     let mut spans = Vec::with_capacity(indexes.len());
     for &i in indexes {
-        let t = history.times[i];
-        let midnight = zone.to_wall(t)?.div_euclid(DAY) * DAY;
-        spans.push((
-            zone.from_wall(midnight)?,
-            Some(zone.from_wall(midnight + DAY)?),
-        ));
+        let day = zone.to_wall(history.times[i])?.div_euclid(DAY);
+        spans.extend(
+            zone.day_spans(day)?
+                .into_iter()
+                .map(|(start, end)| (start, Some(end))),
+        );
     }
     Ok(Some(spans))
 }
@@ -369,6 +372,7 @@ mod tests {
     use super::*;
     use crate::guards::testing;
     use crate::policy::Policy;
+    use crate::time::operators::Allowed;
     use serde_json::{json, Value};
 
     fn rules(guards: Value) -> &'static Policy {
@@ -383,12 +387,24 @@ mod tests {
         placed: &'static [ContactMade<'static>],
         channel: Option<Channel>,
     ) -> Vec<(String, Option<Operator<'static>>)> {
+        let zone = testing::calendars().zone("UTC").expect("zone");
+        placed_in(zone, policy, country, events, placed, channel)
+    }
+
+    /// `placed`, with the customer's calendar read in `zone`.
+    fn placed_in(
+        zone: std::sync::Arc<Zone>,
+        policy: &'static Policy,
+        country: &str,
+        events: Value,
+        placed: &'static [ContactMade<'static>],
+        channel: Option<Channel>,
+    ) -> Vec<(String, Option<Operator<'static>>)> {
         // Operators borrow the customer, history and zone; a test leaks them.
-        let calendars = testing::calendars();
         let customer = Box::leak(Box::new(testing::customer(country, json!({}))));
         let history = History::new(customer, testing::events(events), policy).expect("history");
         let history = Box::leak(Box::new(history));
-        let zone = Box::leak(Box::new(calendars.zone("UTC").expect("zone")));
+        let zone = Box::leak(Box::new(zone));
         let proposal = Box::leak(Box::new(testing::proposal(Some("o1"), 0)));
         let placing = Placing {
             customer,
@@ -561,6 +577,51 @@ mod tests {
         assert_eq!(spans, &[(100, None), (300, Some(400))]);
         assert_eq!(waiting_for.as_deref(), Some("complaint_resolved"));
         assert!(matches!(built[2].1, Some(Operator::NotBefore(200_060))));
+    }
+
+    #[test]
+    fn a_day_that_comes_back_after_a_fall_back_is_held_too() {
+        // Newfoundland fell back at 00:01 on Sunday 7 November 2010 (02:31 UTC): Saturday
+        // came back for 59 minutes. An order placed that Saturday holds both of its passes.
+        let policy = rules(json!([rule(
+            "day",
+            json!({"type": "not_on_day_of", "kind": "order_placed", "correlate": false}),
+            false
+        )]));
+        let zone = crate::time::zone::test_sources::calendars()
+            .zone("Test/StJohns")
+            .expect("zone");
+        let saturday = 1_289_055_600; // 2010-11-06T15:00Z, 12:30 local
+        let events = json!([{"kind": "order_placed", "at": saturday, "ref": "o1"}]);
+        let built = placed_in(zone, policy, "GB", events, &[], None);
+        let Some(operator) = &built[0].1 else {
+            panic!("a day builds intervals");
+        };
+        let Operator::Intervals { spans, .. } = operator else {
+            panic!("a day builds intervals");
+        };
+        // 2010-11-06T02:30Z to 2010-11-07T02:30Z, then 02:31Z to 03:30Z.
+        let (sunday_first, back, sunday_again) = (1_289_097_000, 1_289_097_060, 1_289_100_600);
+        assert_eq!(
+            spans,
+            &[
+                (1_289_010_600, Some(sunday_first)),
+                (back, Some(sunday_again))
+            ]
+        );
+        let guard = Guard {
+            rule: "day",
+            why: "",
+            plain: true,
+            op: operator.clone(),
+        };
+        // The one minute of Sunday before the clocks went back is allowed; 23:15 on the
+        // second Saturday (02:45Z) waits for Sunday's second midnight.
+        let calendars = testing::calendars();
+        let at = |t| guard.next_allowed(t, &calendars).ok();
+        assert_eq!(at(saturday), Some(Allowed::At(sunday_first)));
+        assert_eq!(at(sunday_first + 30), Some(Allowed::At(sunday_first + 30)));
+        assert_eq!(at(1_289_097_900), Some(Allowed::At(sunday_again)));
     }
 
     #[test]

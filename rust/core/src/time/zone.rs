@@ -179,6 +179,33 @@ impl Zone {
         self.wall_near_change(wall)
     }
 
+    /// The half-open stretches of instants whose local date is `day` (days since
+    /// 1970-01-01, `wall.div_euclid(DAY)`), in order.
+    ///
+    /// Mostly one stretch, from one local midnight to the next. Where clocks fall back
+    /// across midnight the day comes back for a while after the next one has begun (in
+    /// America/St_Johns on 7 November 2010, Sunday 00:00-00:01, then Saturday
+    /// 23:01-23:59 again), so the day is two stretches. A day the clocks skip has none.
+    pub fn day_spans(&self, day: i64) -> Result<Vec<(Instant, Instant)>> {
+        let first = day.saturating_mul(DAY);
+        let last = first.saturating_add(DAY);
+        let mut spans: Vec<(Instant, Instant)> = Vec::with_capacity(1);
+        let mut t = first.saturating_sub(OFFSET_REACH);
+        while t < last.saturating_add(OFFSET_REACH) {
+            let (offset, end) = self.segment(t)?;
+            let low = t.max(first.saturating_sub(offset));
+            let high = end.min(last.saturating_sub(offset));
+            if low < high {
+                match spans.last_mut() {
+                    Some(span) if span.1 == low => span.1 = high,
+                    _ => spans.push((low, high)),
+                }
+            }
+            t = end;
+        }
+        Ok(spans)
+    }
+
     /// The instants in `(start, end]` where the offset changes, with the new offset.
     pub fn transitions(&self, start: Instant, end: Instant) -> Result<Vec<(Instant, i64)>> {
         let mut found = Vec::new();
@@ -475,6 +502,8 @@ pub(crate) mod test_sources {
 
     /// `UTC`; `Test/Dst`, clocks as in the EU (0, +1:00 from the last Sunday of March to
     /// the last Sunday of October, at 01:00 UTC); `Test/Us`, as in New York since 2007;
+    /// `Test/StJohns`, Newfoundland as from 2007 to 2010 (-3:30, and -2:30 from the second
+    /// Sunday of March to the first Sunday of November, clocks changed at 00:01 local);
     /// `Fixed/<seconds>`, a constant offset. Holidays of `GB` (with `SCT`, also 2 Jan).
     pub(crate) struct TestSources;
 
@@ -521,6 +550,14 @@ pub(crate) mod test_sources {
                         nth_sunday(y, 11, 1) * DAY + 6 * 3_600,
                     ],
                     vec![-18_000, -14_400, -18_000],
+                ),
+                "Test/StJohns" => table(
+                    vec![
+                        first,
+                        nth_sunday(y, 3, 2) * DAY + 3 * 3_600 + 31 * 60,
+                        nth_sunday(y, 11, 1) * DAY + 2 * 3_600 + 31 * 60,
+                    ],
+                    vec![-12_600, -9_000, -12_600],
                 ),
                 _ => match zone.strip_prefix("Fixed/").map(str::parse::<i64>) {
                     Some(Ok(offset)) => table(vec![first], vec![offset]),
@@ -669,6 +706,61 @@ mod tests {
             utc.segment(0).ok(),
             Some((0, year_start(1972).unwrap_or(0)))
         );
+    }
+
+    #[test]
+    fn a_day_is_the_instants_of_its_local_date() {
+        let day = |y, m, d| wall_of_date(y, m, d) / DAY;
+        // An ordinary day: one local midnight to the next.
+        let eu = zone("Test/Dst");
+        assert_eq!(
+            eu.day_spans(day(2026, 7, 1)).ok(),
+            Some(vec![(1_782_860_400, 1_782_946_800)])
+        );
+        // Days that clocks shorten and lengthen away from midnight are one stretch each.
+        assert_eq!(
+            eu.day_spans(day(2026, 3, 29)).ok(),
+            Some(vec![(1_774_742_400, 1_774_825_200)])
+        );
+        assert_eq!(
+            eu.day_spans(day(2026, 10, 25)).ok(),
+            Some(vec![(1_792_882_800, 1_792_972_800)])
+        );
+        // Newfoundland fell back at 00:01 on Sunday 7 November 2010 (02:31 UTC): Sunday
+        // 00:00-00:01, then Saturday 23:01-23:59 again, then Sunday for good.
+        let newfoundland = zone("Test/StJohns");
+        let utc = |d, h, mi| wall(2010, 11, d, h, mi);
+        assert_eq!(
+            newfoundland.day_spans(day(2010, 11, 6)).ok(),
+            Some(vec![
+                (utc(6, 2, 30), utc(7, 2, 30)),
+                (utc(7, 2, 31), utc(7, 3, 30))
+            ])
+        );
+        assert_eq!(
+            newfoundland.day_spans(day(2010, 11, 7)).ok(),
+            Some(vec![
+                (utc(7, 2, 30), utc(7, 2, 31)),
+                (utc(7, 3, 30), utc(8, 3, 30))
+            ])
+        );
+        // Spring forward at 00:01 skips 00:01-01:00: Sunday is one stretch, 23 hours long.
+        assert_eq!(
+            newfoundland.day_spans(day(2010, 3, 14)).ok(),
+            Some(vec![(wall(2010, 3, 14, 3, 30), wall(2010, 3, 15, 2, 30))])
+        );
+        // Each instant of a stretch has the day's local date, and the instants just
+        // outside do not.
+        for d in [day(2010, 11, 6), day(2010, 11, 7), day(2010, 3, 14)] {
+            for (start, end) in newfoundland.day_spans(d).unwrap_or_default() {
+                for t in (start..end).step_by(60).chain([end - 1]) {
+                    assert_eq!(newfoundland.to_wall(t).ok().map(|w| w / DAY), Some(d));
+                }
+                for t in [start - 1, end] {
+                    assert_ne!(newfoundland.to_wall(t).ok().map(|w| w / DAY), Some(d));
+                }
+            }
+        }
     }
 
     #[test]
