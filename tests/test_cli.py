@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -515,3 +517,102 @@ def test_a_core_that_is_no_core_is_bad_input(monkeypatch: pytest.MonkeyPatch) ->
     assert done.returncode == 2
     assert "OUTREACH_RULES_CORE='java': is not a planning core (use rust or python)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- command-line conventions -----------------------------------------------------------------
+
+
+def run_with_input(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "outreach_rules", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("which", ["--customers", "--events"])
+def test_a_dash_reads_standard_input(shop, which):
+    customers, events = shop
+    expected = run(*plan_args(customers, events)).stdout
+    piped = customers if which == "--customers" else events
+    args = plan_args(customers, events, "--output", "-")
+    args[args.index(which) + 1] = "-"
+    done = run_with_input(*args, stdin=piped.read_text(encoding="utf-8"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
+
+
+def test_errors_and_rejects_from_standard_input_name_it(shop, tmp_path):
+    customers, events = shop
+    piped = '{"id": "x-1", "timezone": "UTC"}\n' + customers.read_text(encoding="utf-8")
+    args = plan_args(Path("-"), events)
+    done = run_with_input(*args, stdin=piped)
+    assert done.returncode == 2
+    assert "error: <stdin>:1, country: is required" in done.stderr
+    rejects = tmp_path / "rejects.jsonl"
+    skipped = run_with_input(*args, "--on-error", "skip", "--rejects", str(rejects), stdin=piped)
+    assert skipped.returncode == 0
+    assert "rejected <stdin>:1:" in skipped.stderr
+    assert json.loads(rejects.read_text(encoding="utf-8"))["file"] == "<stdin>"
+
+
+def test_only_one_input_can_be_standard_input(shop):
+    done = run_with_input(*plan_args(Path("-"), Path("-")), stdin="")
+    assert done.returncode == 2
+    assert "--customers and --events are both -" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_explain_reads_standard_input_too(shop):
+    customers, events = shop
+    args = ["explain", "c1", "--customers", "-", "--events", str(events), "--now", NOW]
+    done = run_with_input(*args, stdin=customers.read_text(encoding="utf-8"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == run(*args[:3], str(customers), *args[4:]).stdout
+
+
+def test_output_into_a_folder_that_does_not_exist_is_bad_input(shop, tmp_path):
+    target = tmp_path / "missing" / "decisions.jsonl"
+    done = run(*plan_args(*shop, "--output", str(target)))
+    assert done.returncode == 2
+    assert f"the folder {str(target.parent)!r} does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not target.parent.exists()
+
+
+def test_the_usage_line_shows_now_as_required():
+    done = run("plan", "--help")
+    assert "--events FILE --now ISO" in " ".join(done.stdout.split())
+
+
+def test_ctrl_c_ends_with_130_and_one_line(tmp_path, each_core):
+    # Enough customers that the run is still going when the interrupt comes.
+    count = 60_000 if each_core == "rust" else 5_000
+    customers, events = _many(tmp_path, count, shuffle=True)
+    output = tmp_path / "decisions.jsonl"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "outreach_rules",
+            *plan_args(customers, events, "--output", str(output)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Interrupt once it has started planning: the part files appear in the output's folder.
+    deadline = 600
+    while process.poll() is None and not list(tmp_path.glob("*.part")) and deadline:
+        time.sleep(0.05)
+        deadline -= 1
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the run ended before the interrupt reached it")
+    assert process.returncode == 130
+    assert stderr.strip().splitlines() == ["outreach-rules: interrupted"]
+    assert not output.exists()
+    assert not list(tmp_path.glob("*.part"))

@@ -25,3 +25,35 @@ def test_the_set_up_commands_are_the_ones_ci_runs():
     assert "pip install -e '.[test]' && .venv/bin/python -m pytest" in README
     assert "pip install --quiet -e '.[test]'" in ci
     assert "python -m pytest" in ci
+
+
+def _use_it() -> str:
+    return README[README.index("## Use it") : README.index("## How it plans")]
+
+
+def test_use_it_commands_run_as_written_from_the_root_of_a_checkout(tmp_path):
+    root = Path(__file__).parent.parent
+    commands = re.findall(r"```sh\n(.*?)```", _use_it(), re.S)[0].strip().splitlines()
+    assert len(commands) == 3
+    for command in commands:
+        words = command.split()
+        assert words[0] == "outreach-rules"
+        args = words[1 : words.index(">")] if ">" in words else words[1:]
+        done = subprocess.run(
+            [sys.executable, "-m", "outreach_rules", *args],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=False,
+        )
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout
+
+
+def test_use_it_python_runs_as_written(tmp_path):
+    root = Path(__file__).parent.parent
+    code = re.findall(r"```python\n(.*?)```", _use_it(), re.S)[0]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert "c01-ada review_request" in done.stdout

@@ -16,7 +16,9 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata, resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
+
+import attrs
 
 from outreach_rules._cores import core_name
 from outreach_rules._parts import TRACES, plan_files, write_records
@@ -34,6 +36,10 @@ __all__ = ["main"]
 PROGRAM = "outreach-rules"
 DEMO_NOW = "2026-12-14T09:30:00Z"
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+# As a shell reports a command that SIGINT ended: 128 + 2.
+EXIT_INTERRUPTED = 130
+# What an input file given as ``-`` is called in messages.
+STDIN_NAME = "<stdin>"
 
 
 class _Exit(Exception):
@@ -58,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 
@@ -67,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _plan(args: argparse.Namespace) -> int:
     now = _now(args.now)
     policy = _policy(args.policy)
+    with _StandardInput(args) as stdin:
+        rejected = _planned(args, policy, now)
+    return _report_rejects([stdin.renamed(item) for item in rejected], args)
+
+
+def _planned(args: argparse.Namespace, policy: Policy, now: Any) -> list[Rejected]:
     rejected: list[Rejected] = []
     progress = _Progress(args.customers, quiet=args.quiet)
     on_error: OnError = args.on_error
@@ -93,12 +108,19 @@ def _plan(args: argparse.Namespace) -> int:
                 progress=progress.add,
             )
     progress.done()
-    return _report_rejects(rejected, args)
+    return rejected
 
 
 def _explain(args: argparse.Namespace) -> int:
     now = _now(args.now)
     policy = _policy(args.policy)
+    with _StandardInput(args):
+        plan = _explained(args, policy, now)
+    print(plan.explain())
+    return EXIT_OK
+
+
+def _explained(args: argparse.Namespace, policy: Policy, now: Any) -> Plan:
     customer = None
     for line in read_lines(args.customers):
         record = _record(line)
@@ -107,7 +129,8 @@ def _explain(args: argparse.Namespace) -> int:
             break
     if customer is None:
         raise _Exit(
-            EXIT_BAD_INPUT, f"error: customer {args.customer_id!r} is not in {args.customers}"
+            EXIT_BAD_INPUT,
+            f"error: customer {args.customer_id!r} is not in {args.customers_name}",
         )
     history = []
     for line in read_lines(args.events):
@@ -116,8 +139,7 @@ def _explain(args: argparse.Namespace) -> int:
             history.append(_built(event_from_record, record, line))
     from outreach_rules.planner import plan  # noqa: PLC0415 - keeps the CLI's start-up small
 
-    print(plan(policy, customer, history, now=now, engine=args.engine).explain())
-    return EXIT_OK
+    return plan(policy, customer, history, now=now, engine=args.engine)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -149,13 +171,7 @@ def _demo(args: argparse.Namespace) -> int:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _now(text: str | None) -> Any:
-    if text is None:
-        raise _Exit(
-            EXIT_BAD_INPUT,
-            "error: --now is required: the library never reads the clock, so say when to plan, "
-            "e.g. --now 2026-12-14T09:30:00Z",
-        )
+def _now(text: str) -> Any:
     epoch(text, "--now")
     return text
 
@@ -179,17 +195,71 @@ def _built(build: Any, record: dict[str, Any], line: Any) -> Any:
         raise error.located(file=line.file, line=line.number) from None
 
 
+class _StandardInput:
+    """Standard input saved to a file, where ``--customers`` or ``--events`` is ``-``.
+
+    The readers go over an input more than once (to count it, to check its order), which
+    a pipe cannot do. Errors and rejected lines name it ``<stdin>``, not the saved copy.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.folder: str | None = None
+        self.path: str | None = None
+        args.customers_name = args.customers
+
+    def __enter__(self) -> _StandardInput:
+        args = self.args
+        piped = [name for name in ("customers", "events") if getattr(args, name) == "-"]
+        if len(piped) > 1:
+            raise _Exit(
+                EXIT_BAD_INPUT,
+                "error: --customers and --events are both - (standard input); one of them "
+                "at most can be read from it, e.g. --customers - --events events.jsonl",
+            )
+        if piped:
+            self.folder = tempfile.mkdtemp(prefix="outreach-rules-")
+            self.path = str(Path(self.folder) / "stdin.jsonl")
+            with open(self.path, "wb") as copy:
+                shutil.copyfileobj(sys.stdin.buffer, copy)
+            setattr(args, piped[0], self.path)
+            args.customers_name = STDIN_NAME if piped[0] == "customers" else args.customers
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if isinstance(error, OutreachRulesError) and self.path is not None:
+            if error.file == self.path:
+                error.file = STDIN_NAME
+            error.message = error.message.replace(self.path, STDIN_NAME)
+            error.args = (str(error),)
+
+    def renamed(self, item: Rejected) -> Rejected:
+        """``item``, naming standard input as such."""
+        if self.path is None:
+            return item
+        file = STDIN_NAME if item.file == self.path else item.file
+        return attrs.evolve(item, file=file, reason=item.reason.replace(self.path, STDIN_NAME))
+
+
 class _output:  # noqa: N801 - used as a context manager, like open()
-    """Write to a temporary file and put it in place at the end, or to stdout."""
+    """Write to a temporary file and put it in place at the end, or to stdout (``-``)."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.handle: IO[str] | None = None
 
     def __enter__(self) -> IO[str]:
-        if self.path is None:
+        if self.path in (None, "-"):
             return sys.stdout
         target = Path(self.path)
+        if not target.parent.is_dir():
+            raise _Exit(
+                EXIT_BAD_INPUT,
+                f"error: --output {self.path}: the folder {str(target.parent)!r} does not "
+                "exist; create it first, or write elsewhere",
+            )
         self.handle = tempfile.NamedTemporaryFile(
             "w",
             encoding="utf-8",
@@ -204,7 +274,7 @@ class _output:  # noqa: N801 - used as a context manager, like open()
         if self.handle is None:
             return
         self.handle.close()
-        if error is None and self.path is not None:
+        if error is None and self.path not in (None, "-"):
             shutil.move(self.handle.name, self.path)
         else:
             Path(self.handle.name).unlink(missing_ok=True)
@@ -353,8 +423,20 @@ class _Version(argparse.Action):
         parser.exit(EXIT_OK)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with a reason given where an option's absence needs one."""
+
+    def error(self, message: str) -> NoReturn:
+        if "--now" in message and "required" in message:
+            message = (
+                "--now is required: the library never reads the clock, so say when to plan, "
+                "e.g. --now 2026-12-14T09:30:00Z"
+            )
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROGRAM,
         description="Decide when and how to contact each customer, and explain why.",
         epilog="Run 'outreach-rules COMMAND --help' for a command's options and examples.",
@@ -387,7 +469,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--output",
         metavar="FILE",
-        help="write here instead of stdout (e.g. --output decisions.jsonl)",
+        help="write here instead of stdout (-, the default); the file appears whole, at the end "
+        "(e.g. --output decisions.jsonl)",
     )
     plan.add_argument(
         "--on-error",
@@ -471,16 +554,17 @@ def _inputs(command: argparse.ArgumentParser) -> None:
         "--customers",
         required=True,
         metavar="FILE",
-        help="customers, JSON Lines (e.g. --customers customers.jsonl)",
+        help="customers, JSON Lines; - reads standard input (e.g. --customers customers.jsonl)",
     )
     command.add_argument(
         "--events",
         required=True,
         metavar="FILE",
-        help="events, JSON Lines, any order (e.g. --events events.jsonl)",
+        help="events, JSON Lines, any order; - reads standard input (e.g. --events events.jsonl)",
     )
     command.add_argument(
         "--now",
+        required=True,
         metavar="ISO",
         help="the instant to plan at, with an offset; required, since the library never reads "
         "the clock (e.g. --now 2026-12-14T09:30:00Z)",

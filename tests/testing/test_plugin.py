@@ -97,29 +97,40 @@ def test_the_ini_options_choose_the_policy_and_now(pytester):
     result.assert_outcomes(passed=3)
 
 
-def test_a_bad_ini_option_fails_the_tests_that_use_it_with_the_librarys_message(pytester):
-    pytester.makeini(
-        """
-        [pytest]
-        outreach_policy = policies/missing.toml
-        outreach_now = 2026-12-14 09:30
-        """
-    )
-    pytester.makepyfile(
-        test_bad="""
-        def test_policy(outreach_policy):
-            pass
+BAD_INI_TESTS = """
+def test_policy(outreach_policy):
+    pass
 
-        def test_now(frozen_now):
-            pass
+def test_untouched():
+    pass
+"""
 
-        def test_untouched():
-            pass
-        """
-    )
+
+def test_a_policy_file_that_does_not_exist_is_one_usage_error_at_start_up(pytester):
+    pytester.makeini("[pytest]\noutreach_policy = policies/missing.toml\n")
+    pytester.makepyfile(test_bad=BAD_INI_TESTS)
     result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=1, errors=2)
-    result.stdout.fnmatch_lines(["*missing.toml*cannot be read*", "*now=*has no UTC offset*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*outreach_policy = policies/missing.toml: there is no file *"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert result.stderr.str().count("ERROR:") == 1
+
+
+def test_a_now_that_is_no_instant_is_one_usage_error_at_start_up(pytester):
+    pytester.makeini("[pytest]\noutreach_now = 2026-12-14 09:30\n")
+    pytester.makepyfile(test_bad=BAD_INI_TESTS)
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*outreach_now = 2026-12-14 09:30:*has no UTC offset*"])
+
+
+def test_a_policy_file_that_cannot_be_loaded_fails_the_tests_that_use_it(pytester):
+    pytester.makeini("[pytest]\noutreach_policy = broken.toml\n")
+    pytester.path.joinpath("broken.toml").write_text("name = \n", encoding="utf-8")
+    pytester.makepyfile(test_bad=BAD_INI_TESTS)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*broken.toml*"])
 
 
 def test_a_project_that_does_not_use_it_sees_no_difference(pytester):

@@ -19,7 +19,9 @@ For example, in ``pyproject.toml``::
     outreach_now = "2026-12-14T09:30:00Z"
 
 The plugin defines fixtures and two ini options, and nothing else: it changes nothing in
-a test run that does not use them, loads the policy only when a test asks for it, imports
+a test run that does not use them, refuses at start-up (a usage error, once) an
+``outreach_policy`` that names no file or an ``outreach_now`` that is no instant, loads the
+policy only when a test asks for it, imports
 nothing but the library itself, and never needs hypothesis (only the strategies of
 :mod:`outreach_rules.testing` do). Turn it off with ``-p no:outreach_rules``.
 """
@@ -33,7 +35,7 @@ from typing import Any
 import pytest
 
 from outreach_rules.contract import customer_from_record, event_from_record
-from outreach_rules.errors import InputError
+from outreach_rules.errors import InputError, OutreachRulesError
 from outreach_rules.model import Contact, Customer, Event
 from outreach_rules.policy import Policy
 from outreach_rules.timeline.clock import FrozenClock
@@ -77,23 +79,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("outreach_now", _NOW_HELP, type="string", default="")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse, once and before any test runs, ini options that no test could use."""
+    path = _policy_path(config)
+    if path is not None and not path.is_file():
+        raise pytest.UsageError(
+            f"outreach_policy = {_ini(config, 'outreach_policy')}: there is no file {path} "
+            "(the path is relative to the ini file); name an existing policy file, or leave "
+            "the option out for the built-in playbook"
+        )
+    now = _ini(config, "outreach_now")
+    if now:
+        try:
+            FrozenClock(now)
+        except OutreachRulesError as error:
+            raise pytest.UsageError(f"outreach_now = {now}: {error}") from None
+
+
 def _ini(config: pytest.Config, name: str) -> str:
     value = config.getini(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _policy_path(config: pytest.Config) -> Path | None:
+    """The file the ini option ``outreach_policy`` names, or None for the playbook."""
+    name = _ini(config, "outreach_policy")
+    if not name or name == "default":
+        return None
+    path = Path(name)
+    if not path.is_absolute():
+        base = config.inipath.parent if config.inipath else config.rootpath
+        path = base / path
+    return path
 
 
 @pytest.fixture(scope="session")
 def outreach_policy(pytestconfig: pytest.Config) -> Policy:
     """The policy under test: the file named by the ini option ``outreach_policy``
     (relative to the ini file), or the built-in playbook when none is named."""
-    name = _ini(pytestconfig, "outreach_policy")
-    if not name or name == "default":
-        return Policy.default()
-    path = Path(name)
-    if not path.is_absolute():
-        base = pytestconfig.inipath.parent if pytestconfig.inipath else pytestconfig.rootpath
-        path = base / path
-    return Policy.from_file(path)
+    path = _policy_path(pytestconfig)
+    return Policy.default() if path is None else Policy.from_file(path)
 
 
 @pytest.fixture
