@@ -206,6 +206,11 @@ class Session:
                 raise InputError(
                     "is not a decision of this session", field="decision", value=decision_id
                 )
+            # The customer first, as a post locks it, then the decision as it is now: a post
+            # that re-planned it meanwhile is not undone by writing back what was read before.
+            self._ensure(tx, row.customer)
+            row = tx.row(decision_id)
+            assert row is not None  # a decision, once stored, stays
             if row.status == "sent":
                 return Changes()
             # The channel it went out on: as said, else that of the form the sender held
@@ -224,7 +229,6 @@ class Session:
                 id=f"sent-{row.id}",
                 data={"intent": row.record["intent"], "channel": str(Channel(used))},
             )
-            self._ensure(tx, row.customer)
             _store_event(tx, contact)
             tx.put_rows([attrs.evolve(row, status="sent", leased_until=None)])
             changes = self._replan(tx, row.customer, moment)

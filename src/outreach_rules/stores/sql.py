@@ -9,16 +9,27 @@ Both keep the same tables (docs/stores.md describes each table and index):
 - ``decisions``: every decision made, with its status, send time, version and lease; the
   scheduled ones are the outbox.
 
-On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, so writers take turns and
-two senders cannot claim the same decision; on PostgreSQL claiming uses
-``FOR UPDATE SKIP LOCKED`` and a transaction locks its customer's row first.
+Two sessions never undo each other's work. On SQLite every transaction starts with
+``BEGIN IMMEDIATE``, so writers take turns: a turn is asked for again and again, briefly,
+rather than left to SQLite's busy handler, whose waits grow to a tenth of a second and let a
+writer that just finished win every next turn (see :class:`SqliteStore`). On PostgreSQL a
+transaction locks its customer's row, then the customer's decisions it will rewrite
+(``FOR UPDATE``), and claiming skips the decisions another transaction holds
+(``FOR UPDATE SKIP LOCKED``): a claim is never overwritten by a re-plan that read the
+decision before it.
+
+Opening a store only reads when the schema is complete, so it never waits for another
+session's work; it creates what is missing (under an advisory lock on PostgreSQL) only when
+something is.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,8 +165,13 @@ class _SqlTransaction:
         return [json.loads(row[0]) for row in found]
 
     def rows(self, customer_id: str) -> dict[str, Row]:
+        # Read to be written back: on PostgreSQL they stay locked until the transaction ends,
+        # so no claim falls between this read and that write (a claim skips them meanwhile,
+        # and a claim in flight is waited for, then read with its lease). SQLite's
+        # transactions take turns whole.
+        lock = " FOR UPDATE" if self.dialect == "postgres" else ""
         found = self.run(
-            f"SELECT {_ROW} FROM decisions WHERE customer = ? AND status IN (?, ?, ?)",
+            f"SELECT {_ROW} FROM decisions WHERE customer = ? AND status IN (?, ?, ?){lock}",
             (customer_id, *OPEN),
         ).fetchall()
         return {row.id: row for row in map(_row, found)}
@@ -239,6 +255,34 @@ def _create_schema(tx: _SqlTransaction, where: str) -> None:
         tx.run("INSERT INTO outreach_rules_schema (version) VALUES (?)", (SCHEMA_VERSION,))
 
 
+# The tables and indexes in the schema the session's transaction sees (``current_schema()``
+# is where PostgreSQL creates them).
+_PRESENT = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')",
+    "postgres": (
+        "SELECT c.relname FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema()"
+    ),
+}
+
+
+def _schema_ready(tx: _SqlTransaction, where: str) -> bool:
+    """Whether every table and index is there, of a version we know, found by reading only.
+
+    Opening a store that is ready changes nothing, so it waits for no one: a schema
+    statement, even one that finds its index already made, would take a lock on its table
+    that waits for every transaction writing there.
+    """
+    present = {name for (name,) in tx.run(_PRESENT[tx.dialect]).fetchall()}
+    if "outreach_rules_schema" not in present:
+        return False
+    found = tx.run("SELECT max(version) FROM outreach_rules_schema").fetchone()[0]
+    _check_version(found, where)
+    wanted = {sql.split(" EXISTS ")[1].split()[0] for sql in (*_TABLES[tx.dialect], *_COMMON)}
+    return found is not None and wanted <= present
+
+
 def _json(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -258,12 +302,31 @@ def _check_version(found: int | None, where: str) -> None:
         )
 
 
+# Asking SQLite for the write lock: a try every millisecond or so (at random, so that no two
+# writers keep asking in step), for about a minute before giving up.
+_TURN = 0.001
+_TRIES = 60_000
+_BUSY_MS = 60_000  # how long a statement inside a transaction may wait (SQLite's handler)
+
+
 class SqliteStore:
-    """A store in an SQLite file: the embedded default (``sqlite:///outreach.db``)."""
+    """A store in an SQLite file: the embedded default (``sqlite:///outreach.db``).
+
+    Writers take turns, and fairly. SQLite's own busy handler waits longer and longer
+    between tries (up to 100 ms each), so a writer that has waited long tries seldom, while
+    one that has just committed begins its next transaction at once and wins the lock again:
+    with several senders and posters on one file, one poster was starved. Here the lock is
+    asked for every millisecond or so, at random, by every waiter alike; and a connection
+    whose last turn was fought over lets a moment pass before asking again, so that those
+    waiting get it first. After about a minute of trying, :class:`StoreError` says so.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._open: set[sqlite3.Connection] = set()
+        self._guard = threading.Lock()
+        self._random = random.Random()
         try:
             self._create()
         except BaseException:
@@ -272,29 +335,76 @@ class SqliteStore:
             raise
 
     def _create(self) -> None:
+        with self._transaction(write=False) as tx:
+            if _schema_ready(tx, self.path):
+                return
         with self.transaction() as tx:
             _create_schema(tx, self.path)
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
+        if connection is None or connection not in self._open:
             try:
-                connection = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+                # close() may be called from another thread than the one that opened it.
+                connection = sqlite3.connect(
+                    self.path,
+                    isolation_level=None,
+                    timeout=_BUSY_MS / 1000,
+                    check_same_thread=False,
+                )
+                connection.execute("PRAGMA journal_mode = WAL")
             except sqlite3.Error as error:
                 raise StoreError(
                     f"cannot be opened ({error})", field="store", value=self.path
                 ) from None
-            connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")
             self._local.connection = connection
+            self._local.fought = False
+            with self._guard:
+                self._open.add(connection)
         return connection
+
+    def _begin(self, connection: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``: the write lock, asked for in turn with every other writer."""
+        if self._local.fought:
+            # The last turn was fought over: others are likely waiting, let them go first.
+            time.sleep(_TURN)
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            for tries in range(_TRIES):
+                try:
+                    connection.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as error:
+                    if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                        raise
+                    time.sleep(self._random.uniform(0, 2 * _TURN))
+                else:
+                    self._local.fought = tries > 0
+                    return
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        raise StoreError(
+            f"is busy: another connection kept its write lock through {_TRIES:,} tries "
+            "(about a minute)",
+            field="store",
+            value=self.path,
+            hint="look for a process holding a transaction open on this file",
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[_SqlTransaction]:
-        connection = self._connection()
-        cursor = connection.cursor()
         # IMMEDIATE takes the write lock at once: writers, claimers among them, take turns.
-        cursor.execute("BEGIN IMMEDIATE")
+        with self._transaction(write=True) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[_SqlTransaction]:
+        connection = self._connection()
+        if write:
+            self._begin(connection)
+        else:
+            connection.execute("BEGIN")  # a reader: in WAL mode it waits for no writer
+        cursor = connection.cursor()
         try:
             yield _SqlTransaction(cursor, "sqlite")
         except BaseException:
@@ -303,10 +413,11 @@ class SqliteStore:
         cursor.execute("COMMIT")
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
+        """Close every connection this store opened, in whichever thread."""
+        with self._guard:
+            connections, self._open = self._open, set()
+        for connection in connections:
             connection.close()
-            self._local.connection = None
 
 
 class PostgresStore:
@@ -325,6 +436,8 @@ class PostgresStore:
         self.url = url
         self._psycopg = psycopg
         self._local = threading.local()
+        self._open: set[Any] = set()
+        self._guard = threading.Lock()
         try:
             self._create()
         except BaseException:
@@ -333,11 +446,14 @@ class PostgresStore:
 
     def _create(self) -> None:
         with self.transaction() as tx:
+            if _schema_ready(tx, self.url):
+                return
+        with self.transaction() as tx:
             _create_schema(tx, self.url)
 
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)
-        if connection is None or connection.closed:
+        if connection is None or connection.closed or connection not in self._open:
             try:
                 connection = self._psycopg.connect(self.url)
             except self._psycopg.Error as error:
@@ -345,6 +461,8 @@ class PostgresStore:
                     f"cannot be opened ({error})", field="store", value=self.url
                 ) from None
             self._local.connection = connection
+            with self._guard:
+                self._open.add(connection)
         return connection
 
     @contextmanager
@@ -354,7 +472,8 @@ class PostgresStore:
             yield _SqlTransaction(cursor, "postgres")
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
+        """Close every connection this store opened, in whichever thread."""
+        with self._guard:
+            connections, self._open = self._open, set()
+        for connection in connections:
             connection.close()
-            self._local.connection = None
