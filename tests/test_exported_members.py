@@ -61,6 +61,7 @@ PUBLIC_API = [
     "WhileOpen",
     "compare",
     "decision_id",
+    "full_record",
     "plan",
     "simulate",
 ]

@@ -9,6 +9,7 @@ A plan is a pure function of policy, customer, history and now::
 
 from __future__ import annotations
 
+from outreach_rules._reasons import full_record
 from outreach_rules.backtest import Backtest, Comparison, Difference, compare, simulate
 from outreach_rules.errors import (
     EngineError,
@@ -107,6 +108,7 @@ __all__ = [
     "WhileOpen",
     "compare",
     "decision_id",
+    "full_record",
     "plan",
     "simulate",
 ]

@@ -49,6 +49,7 @@ from outreach_rules._reading import (
 )
 from outreach_rules.contract import Line, customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import InputError, OutreachRulesError
+from outreach_rules.planner import TRACES, check_trace
 from outreach_rules.policy import Policy
 from outreach_rules.timeline.clock import now_epoch
 
@@ -65,8 +66,6 @@ CSV_COLUMNS = (
     "channel",
     "trace",
 )
-# How much of each decision's trace the records carry.
-TRACES = ("full", "none")
 # Parts per worker: more parts than workers evens out the load.
 _PARTS_PER_WORKER = 4
 
@@ -124,14 +123,14 @@ def plan_files(
 ) -> int:
     """Plan every customer of the files into ``out``, in customer order; returns how many.
 
-    ``form`` is ``jsonl`` or ``csv``; ``trace`` is ``full`` or ``none`` (the JSON Lines
+    ``form`` is ``jsonl`` or ``csv``; ``trace`` is ``full``, ``compact`` (each step with
+    a reason code and its parameters instead of its sentence) or ``none`` (the JSON Lines
     records leave their ``trace`` out, the CSV cell is empty); ``workers`` are threads on
     the Rust core, processes on the Python planner.
     """
     if workers < 1:
         raise InputError("must be at least 1", field="workers", value=workers)
-    if trace not in TRACES:
-        raise InputError("must be 'full' or 'none'", field="trace", value=trace)
+    check_trace(trace)
     for path in (customers, events):
         try:
             with open(path, "rb"):
@@ -372,6 +371,7 @@ def _plan_part(part: Part) -> Done:
             engine=job.engine,
             on_error=job.on_error,
             reject=rejected.append,
+            trace=job.trace,
         )
         write_records(batches, job.form, out, trace=job.trace)
     return Done(output, tuple(rejected), counted.count)
@@ -417,7 +417,9 @@ def write_records(
 ) -> None:
     """Write decision records as ``jsonl`` or ``csv`` (with the column names first if
     ``header``); the trace goes into the last CSV column as JSON, or with ``trace="none"``
-    nowhere: the JSON Lines records leave the key out and the CSV cell is empty."""
+    nowhere: the JSON Lines records leave the key out and the CSV cell is empty. A
+    ``compact`` trace is written as the records carry it."""
+    check_trace(trace)
     traced = trace != "none"
     if form == "jsonl":
         for records in batches:

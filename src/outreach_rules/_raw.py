@@ -22,10 +22,13 @@ from outreach_rules.model import (
 )
 from outreach_rules.timeline.instants import from_epoch, local
 
-__all__ = ["RawDecision", "Step", "raw_decision"]
+__all__ = ["RawDecision", "Reason", "Step", "raw_decision"]
 
 
-Step = tuple[str, Effect, str, "int | None", "int | None"]
+# Why a step was taken, as data: a reason code and its parameters, in the order the
+# compact trace writes them; an instant (the key "at") as epoch seconds.
+Reason = tuple[str, dict[str, Any]]
+Step = tuple[str, Effect, str, "int | None", "int | None", Reason]
 
 
 @attrs.frozen
@@ -65,14 +68,19 @@ class RawDecision:
                     before=None if before is None else from_epoch(before),
                     after=None if after is None else from_epoch(after),
                 )
-                for rule, effect, why, before, after in self.steps
+                for rule, effect, why, before, after, _ in self.steps
             ),
         )
 
-    def record(self, customer: Customer) -> Record:
-        """The decision in the output contract; the same as ``decision_record(self.decision())``."""
+    def record(self, customer: Customer, *, trace: str = "full") -> Record:
+        """The decision in the output contract; the same as ``decision_record(self.decision())``.
+
+        ``trace="compact"`` gives each step a reason code and its parameters instead of
+        its sentence (:func:`outreach_rules.full_record` renders it back);
+        ``trace="none"`` leaves the trace out.
+        """
         send_at = self.send_at
-        return {
+        record: Record = {
             "id": self.id,
             "customer": customer.id,
             "intent": self.intent,
@@ -81,7 +89,9 @@ class RawDecision:
             "send_at": None if send_at is None else iso_utc(send_at),
             "local_send_at": None if send_at is None else iso_local(send_at, customer.zone),
             "channel": None if self.channel is None else str(self.channel),
-            "trace": [
+        }
+        if trace == "full":
+            record["trace"] = [
                 {
                     "rule": rule,
                     "effect": str(effect),
@@ -89,9 +99,29 @@ class RawDecision:
                     "to": None if after is None else iso_utc(after),
                     "why": why,
                 }
-                for rule, effect, why, before, after in self.steps
-            ],
-        }
+                for rule, effect, why, before, after, _ in self.steps
+            ]
+        elif trace == "compact":
+            record["trace"] = [
+                {
+                    "rule": rule,
+                    "effect": str(effect),
+                    "from": None if before is None else iso_utc(before),
+                    "to": None if after is None else iso_utc(after),
+                    "code": code,
+                    "params": _iso_params(params),
+                }
+                for rule, effect, _, before, after, (code, params) in self.steps
+            ]
+        return record
+
+
+def _iso_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters as the compact trace writes them: the instant as ISO 8601 in UTC."""
+    at = params.get("at")
+    if at is None:
+        return params
+    return {key: iso_utc(value) if key == "at" else value for key, value in params.items()}
 
 
 def raw_decision(data: dict[str, Any]) -> RawDecision:
@@ -108,7 +138,14 @@ def raw_decision(data: dict[str, Any]) -> RawDecision:
         expires=data["expires"],
         waiting_for=data["waiting_for"],
         steps=tuple(
-            (step["rule"], Effect(step["effect"]), step["why"], step["before"], step["after"])
+            (
+                step["rule"],
+                Effect(step["effect"]),
+                step["why"],
+                step["before"],
+                step["after"],
+                (step["code"], step["params"]),
+            )
             for step in data["steps"]
         ),
     )

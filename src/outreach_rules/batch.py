@@ -38,7 +38,7 @@ from outreach_rules.contract import read_lines
 from outreach_rules.errors import InputError, OutreachRulesError
 from outreach_rules.explain import Record
 from outreach_rules.model import Plan
-from outreach_rules.planner import plan, plan_records
+from outreach_rules.planner import check_trace, plan, plan_records
 
 if TYPE_CHECKING:
     from outreach_rules.policy import Policy
@@ -132,12 +132,17 @@ def record_groups(
     engine: str = "native",
     on_error: OnError = "fail",
     reject: Reject | None = None,
+    trace: str = "full",
 ) -> Iterator[list[Record]]:
     """Each group's decisions as output records, in order: what :func:`plan_groups` gives,
-    rendered, without building the value objects on the way."""
+    rendered, without building the value objects on the way; ``trace`` is ``full``,
+    ``compact`` or ``none``, as :func:`~outreach_rules.planner.plan_records` takes it."""
+    check_trace(trace)
 
     def work(group: Group) -> list[Record]:
-        return plan_records(policy, group.customer, group.history, now=now, engine=engine)
+        return plan_records(
+            policy, group.customer, group.history, now=now, engine=engine, trace=trace
+        )
 
     yield from _each(source, on_error, reject, work)
 

@@ -25,7 +25,7 @@ from outreach_rules import _checks as check
 from outreach_rules import _rust
 from outreach_rules._compile import Uncompilable
 from outreach_rules._cores import core_name
-from outreach_rules._raw import RawDecision, Step
+from outreach_rules._raw import RawDecision, Reason, Step
 from outreach_rules.engines.durable import propose as propose_with_durable_rules
 from outreach_rules.engines.native import propose
 from outreach_rules.errors import InputError
@@ -50,19 +50,28 @@ from outreach_rules.timeline.operators import Guard, Settlement, settle
 from outreach_rules.timeline.zone import Zone
 
 if TYPE_CHECKING:
-    from outreach_rules.rules.triggers import Proposal
+    from outreach_rules.rules.triggers import Proposal, Trigger
 
 __all__ = [
     "ENGINES",
+    "TRACES",
     "RawDecision",
+    "blocked_text",
     "check_customer",
     "check_engine",
     "check_history",
     "check_policy",
+    "check_trace",
+    "chose_text",
     "decision_id",
+    "described_rules",
+    "lapsed_everywhere_text",
+    "lapses_text",
+    "no_channel_text",
     "plan",
     "plan_raw",
     "plan_records",
+    "proposal_text",
 ]
 
 
@@ -70,7 +79,11 @@ Engine = Callable[["Policy", History, int], list["Proposal"]]
 # durable-rules itself is imported only when engine="durable" is asked for.
 ENGINES: dict[str, Engine] = {"native": propose, "durable": propose_with_durable_rules}
 
+# How much of each decision's trace the records carry.
+TRACES = ("full", "compact", "none")
+
 PLAN_NOW = "plan-now"
+PLAN_NOW_TEXT = "the earliest time has passed: it can go out from now"
 
 
 def plan(
@@ -103,20 +116,24 @@ def plan_records(
     *,
     now: Any,
     engine: str = "native",
+    trace: str = "full",
 ) -> list[Record]:
     """``plan(...).to_records()``, the same bytes, without building the value objects.
 
     The batch paths (the command line, Spark) use it: instants go from epoch seconds
-    straight to ISO 8601 text.
+    straight to ISO 8601 text. ``trace`` is one of :data:`TRACES`: ``full`` (each step
+    with its sentence), ``compact`` (each step with a reason code and its parameters,
+    which :func:`outreach_rules.full_record` renders back) or ``none`` (no trace).
     """
+    check_trace(trace)
     at = now_epoch(now)
     history = _checked_arguments(policy, customer, history, engine)
     on_rust = _on_rust(policy, customer, history, engine)
     if on_rust is not None:
         core, group = on_rust
-        return _rust.plan_records(core, [group], at)[0]
+        return _rust.plan_records(core, [group], at, trace=trace)[0]
     drafts = _plan_python(policy, customer, history, at, engine)
-    return [raw.record(customer) for raw in drafts]
+    return [raw.record(customer, trace=trace) for raw in drafts]
 
 
 def plan_raw(
@@ -204,6 +221,17 @@ def check_history(history: Any, name: str = "history") -> None:
     check.collection(history, name, what="a list of Events and Contacts", hint="give [] for none")
 
 
+def check_trace(trace: Any) -> None:
+    """Refuse a ``trace`` that is not one of :data:`TRACES`."""
+    if not isinstance(trace, str) or trace not in TRACES:
+        raise InputError(
+            "is not a trace level",
+            field="trace",
+            value=trace,
+            hint=f"use one of {', '.join(TRACES)}",
+        )
+
+
 def check_engine(name: str) -> Engine:
     """The trigger engine called ``name``; an :class:`InputError` names the choices."""
     found = ENGINES.get(name) if isinstance(name, str) else None
@@ -242,14 +270,20 @@ class _Draft:
         rule: str,
         effect: Effect,
         why: str,
+        reason: Reason,
+        *,
         before: int | None = None,
         after: int | None = None,
     ) -> None:
-        self.trace.append((rule, effect, why, before, after))
+        self.trace.append((rule, effect, why, before, after, reason))
 
-    def moves(self, settlement: Settlement) -> None:
+    def moves(self, settlement: Settlement, owned: _Owned) -> None:
         for move in settlement.moves:
-            self.step(move.guard.rule, Effect.DEFERRED, move.guard.why, move.start, move.end)
+            guard = move.guard
+            reason = _guard_reason(guard, owned)
+            self.step(
+                guard.rule, Effect.DEFERRED, guard.why, reason, before=move.start, after=move.end
+            )
 
     def finish(
         self,
@@ -287,62 +321,65 @@ def _decide(
         proposal.trigger.id,
         Effect.PROPOSED,
         _proposal_text(policy, proposal, history),
+        ("proposed", {"basis": proposal.basis, "at": proposal.basis_at}),
         after=proposal.earliest,
     )
     if proposal.earliest is None:
         waiting: str = proposal.waiting_for or proposal.basis
-        draft.step(proposal.trigger.id, Effect.WAITING, f"waits for {waiting}")
+        reason: Reason = ("waits", {"for": waiting})
+        draft.step(proposal.trigger.id, Effect.WAITING, f"waits for {waiting}", reason)
         return draft.finish(Status.WAITING, waiting_for=waiting)
     start = proposal.earliest
     if start < now:
         draft.step(
-            PLAN_NOW,
-            Effect.DEFERRED,
-            "the earliest time has passed: it can go out from now",
-            start,
-            now,
+            PLAN_NOW, Effect.DEFERRED, PLAN_NOW_TEXT, ("plan_now", {}), before=start, after=now
         )
         start = now
 
     placing = Placing(history.customer, history, proposal, intent, tuple(placed))
     common = [*category_guards(placing), *_rule_guards(policy, placing)]
     first = settle(common, start, expires=proposal.expires)
-    draft.moves(first)
+    draft.moves(first, {})
     if first.at is None:
         return _stopped(draft, first, proposal, zone)
 
-    skipped: list[tuple[Channel, Settlement]] = []
+    skipped: list[_Skipped] = []
     for channel in _channels(intent, history.customer):
         on_channel = attrs.evolve(placing, channel=channel)
         own = [*channel_guards(on_channel, channel), *_rule_guards(policy, on_channel)]
+        # The guards built for this channel, as against the common ones (for the reasons).
+        owned = {id(guard): channel for guard in own}
         found = settle([*common, *own], first.at, expires=proposal.expires)
         if found.at is None:
-            skipped.append((channel, found))
+            skipped.append((channel, found, owned))
             continue
-        draft.moves(found)
-        _allowed(draft, [*common, *own], [*first.moves, *found.moves])
+        draft.moves(found, owned)
+        _allowed(draft, [*common, *own], [*first.moves, *found.moves], owned)
         _skipped(draft, skipped, zone)
+        passed = [str(c) for c, _, _ in skipped]
         draft.step(
-            "channel", Effect.CHOSE_CHANNEL, _chose_text(intent, channel, skipped), after=found.at
+            "channel",
+            Effect.CHOSE_CHANNEL,
+            _chose_text(intent, channel, skipped),
+            ("chose", {"passed": passed}),
+            after=found.at,
         )
         placed.append(ContactMade(found.at, intent.name, intent.category, channel, proposal.ref))
         return draft.finish(Status.SCHEDULED, send_at=found.at, channel=channel)
 
     _skipped(draft, skipped, zone)
     held = next(
-        (s.blocked[1].waiting_for for _, s in skipped if s.blocked and s.blocked[1].waiting_for),
+        (s.blocked[1].waiting_for for _, s, _ in skipped if s.blocked and s.blocked[1].waiting_for),
         None,
     )
-    if held is None and any(settlement.expired for _, settlement in skipped):
+    if held is None and any(settlement.expired for _, settlement, _ in skipped):
         # Some channel could have carried it, had it not lapsed first: that is the reason.
-        lapses = format_local(proposal.expires or now, zone)
-        why = (
-            f"on every channel it could use, the first allowed time is after it lapses on {lapses}"
-        )
-        draft.step("expiry", Effect.EXPIRED, why)
+        lapses_at = proposal.expires or now
+        why = lapsed_everywhere_text(format_local(lapses_at, zone))
+        draft.step("expiry", Effect.EXPIRED, why, ("lapsed_everywhere", {"at": lapses_at}))
         return draft.finish(Status.SUPPRESSED)
-    why = f"no channel can carry it ({', '.join(str(c) for c in intent.channels)})"
-    draft.step("channel", Effect.BLOCKED, why)
+    why = no_channel_text(intent)
+    draft.step("channel", Effect.BLOCKED, why, ("no_channel", {}))
     return draft.finish(Status.WAITING if held else Status.SUPPRESSED, waiting_for=held)
 
 
@@ -351,7 +388,7 @@ def _rule_guards(policy: Policy, placing: Placing) -> list[Guard]:
     # What a rule says depends on the intent, channel, zone and country only.
     key = ("rules", placing.intent.name, placing.channel, customer.timezone, customer.country)
     guards = []
-    for rule, why in policy.cached(key, _described_rules, policy, placing):
+    for rule, why in policy.cached(key, described_rules, policy, placing):
         if rule.when and not rule.holds(placing):
             continue
         guard = rule.spec.guard(rule, why, placing)
@@ -360,7 +397,7 @@ def _rule_guards(policy: Policy, placing: Placing) -> list[Guard]:
     return guards
 
 
-def _described_rules(policy: Policy, placing: Placing) -> tuple[tuple[GuardRule, str], ...]:
+def described_rules(policy: Policy, placing: Placing) -> tuple[tuple[GuardRule, str], ...]:
     """The guard rules whose scope takes in the intent and channel, with what they say."""
     rules = policy.guards_for(placing.intent, placing.channel)
     return tuple((rule, rule.spec.describe(rule, placing)) for rule in rules)
@@ -375,28 +412,61 @@ def _channels(intent: Intent, customer: Customer) -> list[Channel]:
     return channels
 
 
-def _allowed(draft: _Draft, guards: list[Guard], moves: Iterable[Any]) -> None:
+def _allowed(draft: _Draft, guards: list[Guard], moves: Iterable[Any], owned: _Owned) -> None:
     moved = {id(move.guard) for move in moves}
     for guard in guards:
         if id(guard) not in moved:
-            draft.step(guard.rule, Effect.ALLOWED, guard.why)
+            draft.step(guard.rule, Effect.ALLOWED, guard.why, _guard_reason(guard, owned))
 
 
-def _skipped(draft: _Draft, skipped: list[tuple[Channel, Settlement]], zone: Zone) -> None:
-    for channel, settlement in skipped:
+# A channel tried and the settlement that found no instant on it, with the guards built
+# for that channel (by id) as against those that hold whatever the channel.
+_Owned = dict[int, Channel]
+_Skipped = tuple[Channel, Settlement, _Owned]
+
+
+def _guard_reason(guard: Guard, owned: _Owned) -> Reason:
+    channel = owned.get(id(guard))
+    return ("guard", {"channel": None if channel is None else str(channel)})
+
+
+def _skipped(draft: _Draft, skipped: list[_Skipped], zone: Zone) -> None:
+    for channel, settlement, owned in skipped:
         why = f"not {channel}: {_stop_text(settlement, draft.proposal, zone)}"
-        draft.step(_stop_rule(settlement), Effect.SKIPPED_CHANNEL, why)
+        stop, params = _stop_reason(settlement, draft.proposal, owned)
+        reason: Reason = ("skipped", {"on": str(channel), "stop": stop, **params})
+        draft.step(_stop_rule(settlement), Effect.SKIPPED_CHANNEL, why, reason)
 
 
 def _stopped(draft: _Draft, settlement: Settlement, proposal: Proposal, zone: Zone) -> RawDecision:
     why = _stop_text(settlement, proposal, zone)
+    reason = _stop_reason(settlement, proposal, {})
     if settlement.blocked is not None:
         guard, blocked = settlement.blocked
-        draft.step(guard.rule, Effect.BLOCKED, why)
+        draft.step(guard.rule, Effect.BLOCKED, why, reason)
         status = Status.WAITING if blocked.waiting_for else Status.SUPPRESSED
         return draft.finish(status, waiting_for=blocked.waiting_for)
-    draft.step(_stop_rule(settlement), Effect.EXPIRED, why)
+    draft.step(_stop_rule(settlement), Effect.EXPIRED, why, reason)
     return draft.finish(Status.SUPPRESSED)
+
+
+def _stop_reason(settlement: Settlement, proposal: Proposal, owned: _Owned) -> Reason:
+    """:func:`_stop_text` as data: ``blocked`` or ``lapses``, with what renders it."""
+    if settlement.blocked is not None:
+        guard, blocked = settlement.blocked
+        channel = owned.get(id(guard))
+        blocking: dict[str, Any] = {
+            "channel": None if channel is None else str(channel),
+            "waits_for": blocked.waiting_for or None,
+        }
+        return ("blocked", blocking)
+    moved = owned.get(id(settlement.moves[-1].guard)) if settlement.moves else None
+    lapsing: dict[str, Any] = {
+        "at": proposal.expires,
+        "channel": None if moved is None else str(moved),
+        "moved": bool(settlement.moves),
+    }
+    return ("lapses", lapsing)
 
 
 def _stop_rule(settlement: Settlement) -> str:
@@ -408,27 +478,63 @@ def _stop_rule(settlement: Settlement) -> str:
 def _stop_text(settlement: Settlement, proposal: Proposal, zone: Zone) -> str:
     if settlement.blocked is not None:
         blocked = settlement.blocked[1]
-        waits = f"; waits for {blocked.waiting_for}" if blocked.waiting_for else ""
-        return f"{blocked.reason}{waits}"
+        return blocked_text(blocked.reason, blocked.waiting_for)
     assert proposal.expires is not None
-    pushed = f" ({settlement.moves[-1].guard.why})" if settlement.moves else ""
-    lapses = format_local(proposal.expires, zone)
-    return f"the first allowed time falls after it lapses on {lapses}{pushed}"
+    pushed = settlement.moves[-1].guard.why if settlement.moves else None
+    return lapses_text(format_local(proposal.expires, zone), pushed)
 
 
-def _chose_text(intent: Intent, channel: Channel, skipped: list[tuple[Channel, Settlement]]) -> str:
-    if not skipped:
-        return f"{channel}, the first channel for {intent.name} the customer can receive"
-    passed = ", ".join(str(c) for c, _ in skipped)
-    return f"{channel}, since {passed} could not carry it"
+def blocked_text(reason: str, waiting_for: str | None) -> str:
+    """Why a guard allows nothing, and what it waits for, if anything."""
+    return f"{reason}; waits for {waiting_for}" if waiting_for else reason
+
+
+def lapses_text(lapses: str, pushed: str | None) -> str:
+    """Why no instant was found before the expiry (``lapses``, local), after the guard
+    whose text is ``pushed`` moved it last."""
+    moved = "" if pushed is None else f" ({pushed})"
+    return f"the first allowed time falls after it lapses on {lapses}{moved}"
+
+
+def _chose_text(intent: Intent, channel: Channel, skipped: list[_Skipped]) -> str:
+    return chose_text(intent.name, str(channel), [str(c) for c, _, _ in skipped])
+
+
+def chose_text(intent: str, channel: str, passed: Sequence[str]) -> str:
+    """The sentence of the step that chose ``channel`` after the channels ``passed``."""
+    if not passed:
+        return f"{channel}, the first channel for {intent} the customer can receive"
+    return f"{channel}, since {', '.join(passed)} could not carry it"
+
+
+def lapsed_everywhere_text(lapses: str) -> str:
+    """The sentence of a proposal that lapses before any channel allows it."""
+    return f"on every channel it could use, the first allowed time is after it lapses on {lapses}"
+
+
+def no_channel_text(intent: Intent) -> str:
+    """The sentence of a proposal no channel can carry."""
+    return f"no channel can carry it ({', '.join(str(c) for c in intent.channels)})"
 
 
 def _proposal_text(policy: Policy, proposal: Proposal, history: History) -> str:
-    trigger = proposal.trigger
-    zone = history.customer.zone
+    return proposal_text(
+        policy,
+        proposal.trigger,
+        basis=proposal.basis,
+        ref=proposal.ref,
+        at=proposal.basis_at,
+        zone=history.customer.zone,
+    )
+
+
+def proposal_text(
+    policy: Policy, trigger: Trigger, *, basis: str, ref: str | None, at: int | None, zone: Zone
+) -> str:
+    """The sentence of the step that proposes: the trigger, what it is about, and when."""
     head = trigger.head
-    about = proposal.basis if proposal.ref is None else f"{proposal.basis} ({proposal.ref})"
-    if proposal.basis_at is None:
+    about = basis if ref is None else f"{basis} ({ref})"
+    if at is None:
         return f"{head}: waits for {about}"
     timing = policy.cached(("timing", trigger.id), trigger.timing_text)
-    return f"{head}: {about} at {format_local(proposal.basis_at, zone)}{timing}"
+    return f"{head}: {about} at {format_local(at, zone)}{timing}"

@@ -18,7 +18,7 @@ use crate::guards::channels::{category_guards, channel_guards};
 use crate::guards::specs::{self, Placing};
 use crate::model::{Channel, Customer, Effect, Event, Instant, RawDecision, Status, Step};
 use crate::policy::{Intent, Policy, Trigger};
-use crate::records::{self, Form, Record, StepText, TraceLevel};
+use crate::records::{self, Form, Passed, Reason, Record, StepText, Stop, TraceLevel};
 use crate::time::instants::Text;
 use crate::time::operators::{settle_in, Guard, Move, Settlement};
 use crate::time::{Calendars, Zone};
@@ -296,6 +296,7 @@ impl Plan<'_> {
                         why: step.why.to_owned(),
                         before: step.before,
                         after: step.after,
+                        reason: step.reason.to_owned(),
                     })
                     .collect(),
             })
@@ -350,6 +351,7 @@ struct TraceStep<'p> {
     rule: &'p str,
     effect: Effect,
     why: Why<'p>,
+    reason: Reason<&'p str>,
     before: Option<Instant>,
     after: Option<Instant>,
 }
@@ -367,6 +369,7 @@ impl<'p> Trace<'p> {
         rule: &'p str,
         effect: Effect,
         why: Why<'p>,
+        reason: Reason<&'p str>,
         before: Option<Instant>,
         after: Option<Instant>,
     ) {
@@ -374,6 +377,7 @@ impl<'p> Trace<'p> {
             rule,
             effect,
             why,
+            reason,
             before,
             after,
         });
@@ -424,6 +428,7 @@ impl<'p> Trace<'p> {
                 why_plain,
                 before: step.before,
                 after: step.after,
+                reason: step.reason,
             }
         })
     }
@@ -460,6 +465,7 @@ struct Skip<'p> {
     channel: Channel,
     rule: &'p str,
     why: Why<'p>,
+    stop: Stop<&'p str>,
     waiting_for: Option<&'p str>,
     expired: bool,
 }
@@ -478,7 +484,18 @@ impl<'p> Planner<'p> {
         let mut draft = Draft::new(ranked, self.trace.steps.len());
         let trace = &mut self.trace;
         let text = trace.made(|text| write_proposal_text(text, trigger, proposal, env.zone))?;
-        trace.step(&trigger.id, Effect::Proposed, text, None, proposal.earliest);
+        let reason = Reason::Proposed {
+            basis: &*proposal.basis,
+            at: proposal.basis_at,
+        };
+        trace.step(
+            &trigger.id,
+            Effect::Proposed,
+            text,
+            reason,
+            None,
+            proposal.earliest,
+        );
         let Some(mut start) = proposal.earliest else {
             let decision = draft.waits(trace, &trigger.id, env.history.customer);
             self.decisions.push(decision);
@@ -489,7 +506,15 @@ impl<'p> Planner<'p> {
                 text: "the earliest time has passed: it can go out from now",
                 plain: true,
             };
-            trace.step(PLAN_NOW, Effect::Deferred, why, Some(start), Some(env.now));
+            let reason = Reason::PlanNow;
+            trace.step(
+                PLAN_NOW,
+                Effect::Deferred,
+                why,
+                reason,
+                Some(start),
+                Some(env.now),
+            );
             start = env.now;
         }
         draft.start = start;
@@ -526,7 +551,7 @@ impl<'p> Planner<'p> {
         let common = guards.len();
         let (start, expires) = (draft.start, proposal.expires);
         let first = settle_in(take(first_moves), guards, start, expires, env.calendars)?;
-        draft.moves(trace, &first.moves, guards);
+        draft.moves(trace, &first.moves, guards, common, None);
         let decision = 'decided: {
             let Some(from) = first.at else {
                 break 'decided stopped(draft, trace, &first, guards, env);
@@ -539,12 +564,14 @@ impl<'p> Planner<'p> {
                 add_rule_guards(guards, env, ranked.position, &on_channel)?;
                 let found = settle_in(take(found_moves), guards, from, expires, env.calendars)?;
                 let Some(at) = found.at else {
-                    skipped.push(skip(trace, channel, &found, guards, proposal, env.zone)?);
+                    let on = (common, channel);
+                    skipped.push(skip(trace, on, &found, guards, proposal, env.zone)?);
                     *found_moves = found.moves;
                     continue;
                 };
-                draft.moves(trace, &found.moves, guards);
-                draft.allowed(trace, guards, &first.moves, &found.moves);
+                draft.moves(trace, &found.moves, guards, common, Some(channel));
+                let moved = [&first.moves[..], &found.moves[..]];
+                draft.allowed(trace, guards, moved, common, channel);
                 *found_moves = found.moves;
                 placed.push(ContactMade {
                     at,
@@ -605,12 +632,13 @@ fn unplaced<'p>(
             .expires
             .filter(|&e| e != 0)
             .unwrap_or(env.now);
+        let reason = Reason::LapsedEverywhere { at: lapses };
         let lapses = Text::local(lapses, env.zone)?;
         let why = trace.joined(&[
             "on every channel it could use, the first allowed time is after it lapses on ",
             lapses.as_str(),
         ]);
-        trace.step("expiry", Effect::Expired, why, None, None);
+        trace.step("expiry", Effect::Expired, why, reason, None, None);
         return Ok(draft.finish(trace, customer, Status::Suppressed, None, None, None));
     }
     let why = trace.made(|text| {
@@ -624,7 +652,14 @@ fn unplaced<'p>(
         text.push(')');
         Ok(())
     })?;
-    trace.step("channel", Effect::Blocked, why, None, None);
+    trace.step(
+        "channel",
+        Effect::Blocked,
+        why,
+        Reason::NoChannel,
+        None,
+        None,
+    );
     let status = if held.is_some() {
         Status::Waiting
     } else {
@@ -664,9 +699,18 @@ fn stopped<'p>(
 ) -> Result<Decision<'p>> {
     let proposal = draft.ranked.proposal;
     let why = trace.made(|text| write_stop_text(text, settlement, guards, proposal, env.zone))?;
+    // Only the guards of every channel were settled.
+    let reason = Reason::Stop(stop_reason(settlement, guards, None, proposal)?);
     let customer = env.history.customer;
     if let Some((index, blocked)) = &settlement.blocked {
-        trace.step(rule_of(guards, *index)?, Effect::Blocked, why, None, None);
+        trace.step(
+            rule_of(guards, *index)?,
+            Effect::Blocked,
+            why,
+            reason,
+            None,
+            None,
+        );
         let waiting_for = blocked.waiting_for;
         let status = if waiting_for.is_some_and(|w| !w.is_empty()) {
             Status::Waiting
@@ -676,19 +720,22 @@ fn stopped<'p>(
         return Ok(draft.finish(trace, customer, status, None, None, waiting_for));
     }
     let rule = stop_rule(settlement, guards)?;
-    trace.step(rule, Effect::Expired, why, None, None);
+    trace.step(rule, Effect::Expired, why, reason, None, None);
     Ok(draft.finish(trace, customer, Status::Suppressed, None, None, None))
 }
 
-/// A channel's settlement that found no instant, as `_skipped` will write it.
+/// A channel's settlement that found no instant, as `_skipped` will write it; `on` is
+/// the number of guards of every channel (those before the channel's own), and the
+/// channel.
 fn skip<'p>(
     trace: &mut Trace<'p>,
-    channel: Channel,
+    on: (usize, Channel),
     settlement: &Settlement<'p>,
     guards: &[Guard<'p>],
     proposal: &Proposal,
     zone: &Zone,
 ) -> Result<Skip<'p>> {
+    let (common, channel) = on;
     let why = trace.made(|text| {
         text.push_str("not ");
         text.push_str(channel.as_str());
@@ -699,8 +746,35 @@ fn skip<'p>(
         channel,
         rule: stop_rule(settlement, guards)?,
         why,
+        stop: stop_reason(settlement, &guards[..common], Some(channel), proposal)?,
         waiting_for: settlement.blocked.as_ref().and_then(|(_, b)| b.waiting_for),
         expired: settlement.expired,
+    })
+}
+
+/// Python's `_stop_reason`: why the settlement found no instant, as data. The guards
+/// past `common` (all guards but `common`'s) are those built for `channel`.
+fn stop_reason<'p>(
+    settlement: &Settlement<'p>,
+    common: &[Guard],
+    channel: Option<Channel>,
+    proposal: &Proposal,
+) -> Result<Stop<&'p str>> {
+    let built_for = |index: usize| channel.filter(|_| index >= common.len());
+    if let Some((index, blocked)) = &settlement.blocked {
+        return Ok(Stop::Blocked {
+            channel: built_for(*index),
+            waits_for: blocked.waiting_for.filter(|w| !w.is_empty()),
+        });
+    }
+    let at = proposal.expires.ok_or_else(|| {
+        CoreError::new(ErrorKind::Engine, "a settlement expired without an expiry")
+    })?;
+    let last = settlement.moves.last();
+    Ok(Stop::Lapses {
+        at,
+        channel: last.and_then(|m| built_for(m.guard)),
+        moved: last.is_some(),
     })
 }
 
@@ -821,46 +895,78 @@ impl<'p> Draft<'p> {
         }
     }
 
-    /// A deferred step for each move of a settlement over `guards`.
-    fn moves(&self, trace: &mut Trace<'p>, moves: &[Move], guards: &[Guard<'p>]) {
+    /// A deferred step for each move of a settlement over `guards`, of which those
+    /// past the first `common` were built for `channel`.
+    fn moves(
+        &self,
+        trace: &mut Trace<'p>,
+        moves: &[Move],
+        guards: &[Guard<'p>],
+        common: usize,
+        channel: Option<Channel>,
+    ) {
         for (m, guard) in moves.iter().filter_map(|m| Some((m, guards.get(m.guard)?))) {
             let why = Why::Kept {
                 text: guard.why,
                 plain: guard.plain,
             };
+            let reason = Reason::Guard {
+                channel: channel.filter(|_| m.guard >= common),
+            };
             trace.step(
                 guard.rule,
                 Effect::Deferred,
                 why,
+                reason,
                 Some(m.start),
                 Some(m.end),
             );
         }
     }
 
-    /// Python's `_allowed`: a step for each guard that moved nothing.
-    fn allowed(&self, trace: &mut Trace<'p>, guards: &[Guard<'p>], first: &[Move], found: &[Move]) {
+    /// Python's `_allowed`: a step for each guard that moved nothing; those past the
+    /// first `common` were built for `channel`.
+    fn allowed(
+        &self,
+        trace: &mut Trace<'p>,
+        guards: &[Guard<'p>],
+        moved: [&[Move]; 2],
+        common: usize,
+        channel: Channel,
+    ) {
         for (index, guard) in guards.iter().enumerate() {
-            let moved = first.iter().chain(found).any(|m| m.guard == index);
-            if !moved {
-                trace.step(
-                    guard.rule,
-                    Effect::Allowed,
-                    Why::Kept {
-                        text: guard.why,
-                        plain: guard.plain,
-                    },
-                    None,
-                    None,
-                );
+            if moved
+                .iter()
+                .any(|moves| moves.iter().any(|m| m.guard == index))
+            {
+                continue;
             }
+            let why = Why::Kept {
+                text: guard.why,
+                plain: guard.plain,
+            };
+            let reason = Reason::Guard {
+                channel: Some(channel).filter(|_| index >= common),
+            };
+            trace.step(guard.rule, Effect::Allowed, why, reason, None, None);
         }
     }
 
     /// Python's `_skipped`: a step for each channel that could not carry the proposal.
     fn skipped(&self, trace: &mut Trace<'p>, skipped: &[Skip<'p>]) {
         for skip in skipped {
-            trace.step(skip.rule, Effect::SkippedChannel, skip.why, None, None);
+            let reason = Reason::Skipped {
+                on: skip.channel,
+                stop: skip.stop,
+            };
+            trace.step(
+                skip.rule,
+                Effect::SkippedChannel,
+                skip.why,
+                reason,
+                None,
+                None,
+            );
         }
     }
 
@@ -872,7 +978,8 @@ impl<'p> Draft<'p> {
             _ => &proposal.basis,
         };
         let why = trace.joined(&["waits for ", waiting]);
-        trace.step(trigger, Effect::Waiting, why, None, None);
+        let reason = Reason::Waits { kind: waiting };
+        trace.step(trigger, Effect::Waiting, why, reason, None, None);
         self.finish(trace, customer, Status::Waiting, None, None, Some(waiting))
     }
 
@@ -896,7 +1003,12 @@ impl<'p> Draft<'p> {
             plain: true,
         });
         self.skipped(trace, &skipped);
-        trace.step("channel", Effect::ChoseChannel, why, None, Some(at));
+        let mut passed = Passed::default();
+        for skip in &skipped {
+            passed.push(skip.channel);
+        }
+        let reason = Reason::Chose { passed };
+        trace.step("channel", Effect::ChoseChannel, why, reason, None, Some(at));
         self.finish(
             trace,
             customer,

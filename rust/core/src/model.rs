@@ -194,6 +194,9 @@ pub struct Step {
     pub why: String,
     pub before: Option<Instant>,
     pub after: Option<Instant>,
+    /// The reason code and its parameters (`"code"` and `"params"` in JSON).
+    #[serde(flatten)]
+    pub reason: crate::records::Reason<String>,
 }
 
 /// A decision as the planner makes it (Python's `RawDecision`): instants as seconds.

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::model::{Channel, Customer, Effect, Instant, RawDecision, Status, Step};
 use crate::time::instants::{iso_date, put_two, Text};
 use crate::time::{Zone, DAY};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// The columns of the CSV form, in order (Python's `CSV_COLUMNS`).
 pub const CSV_COLUMNS: [&str; 9] = [
@@ -31,6 +32,10 @@ pub enum Form {
 pub enum TraceLevel {
     /// Every step, as `RawDecision.record()` gives it.
     Full,
+    /// Every step with a reason code and its parameters in place of the sentence, as
+    /// `RawDecision.record(trace="compact")` gives it: `{"rule":..,"effect":..,"from":..,
+    /// "to":..,"code":..,"params":{..}}` (`outreach_rules.full_record` renders it back).
+    Compact,
     /// No trace: in JSON Lines the `trace` key is left out of the record
     /// (`{...,"channel":"email"}`); in CSV the `trace` cell is empty, as a null cell is.
     None,
@@ -97,6 +102,7 @@ pub(crate) struct StepText<'a> {
     pub why_plain: bool,
     pub before: Option<Instant>,
     pub after: Option<Instant>,
+    pub reason: Reason<&'a str>,
 }
 
 impl<'a> StepText<'a> {
@@ -109,7 +115,265 @@ impl<'a> StepText<'a> {
             why_plain: false,
             before: step.before,
             after: step.after,
+            reason: step.reason.as_deref(),
         }
+    }
+}
+
+/// Why a step was taken, as data: a reason code and the parameters its sentence is
+/// rendered from, with the policy and the customer (Python's `outreach_rules._reasons`).
+/// Texts are `S`: borrowed while planning, owned in a [`Step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason<S> {
+    /// `proposed`: the trigger (the step's rule) proposed, from `basis` at `at`.
+    Proposed { basis: S, at: Option<Instant> },
+    /// `waits`: no time yet, until an event of this kind.
+    Waits { kind: S },
+    /// `plan_now`: the earliest time had passed.
+    PlanNow,
+    /// `guard`: the guard (the step's rule) built for `channel`, or for every channel.
+    Guard { channel: Option<Channel> },
+    /// `blocked` or `lapses`: why no instant was found whatever the channel.
+    Stop(Stop<S>),
+    /// `skipped`: the channel `on` could not carry it, and why.
+    Skipped { on: Channel, stop: Stop<S> },
+    /// `lapsed_everywhere`: every channel's first allowed time is after `at`.
+    LapsedEverywhere { at: Instant },
+    /// `no_channel`: none of the intent's channels can carry it.
+    NoChannel,
+    /// `chose`: the decision's channel, after those passed over.
+    Chose { passed: Passed },
+}
+
+/// Why a settlement found no instant (Python's `_stop_text`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop<S> {
+    /// `blocked`: the guard (the step's rule), built for `channel` or for every channel,
+    /// allows nothing more; until an event of kind `waits_for`, if any.
+    Blocked {
+        channel: Option<Channel>,
+        waits_for: Option<S>,
+    },
+    /// `lapses`: the first allowed time is after the expiry `at`; `moved` says whether a
+    /// guard (the step's rule, built for `channel` or for every channel) moved it last.
+    Lapses {
+        at: Instant,
+        channel: Option<Channel>,
+        moved: bool,
+    },
+}
+
+/// The channels passed over before the one chosen, in order; each channel at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passed {
+    len: u8,
+    channels: [Channel; Channel::ALL.len()],
+}
+
+impl Default for Passed {
+    fn default() -> Self {
+        Passed {
+            len: 0,
+            channels: Channel::ALL,
+        }
+    }
+}
+
+impl Passed {
+    /// Add `channel`; past as many channels as there are, it is left out.
+    pub fn push(&mut self, channel: Channel) {
+        if let Some(slot) = self.channels.get_mut(usize::from(self.len)) {
+            *slot = channel;
+            self.len += 1;
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Channel] {
+        &self.channels[..usize::from(self.len)]
+    }
+}
+
+impl<S> Stop<S> {
+    fn code(&self) -> &'static str {
+        match self {
+            Stop::Blocked { .. } => "blocked",
+            Stop::Lapses { .. } => "lapses",
+        }
+    }
+}
+
+impl<S: AsRef<str>> Stop<S> {
+    fn as_deref(&self) -> Stop<&str> {
+        match self {
+            Stop::Blocked { channel, waits_for } => Stop::Blocked {
+                channel: *channel,
+                waits_for: waits_for.as_ref().map(AsRef::as_ref),
+            },
+            Stop::Lapses { at, channel, moved } => Stop::Lapses {
+                at: *at,
+                channel: *channel,
+                moved: *moved,
+            },
+        }
+    }
+}
+
+impl<S> Reason<S> {
+    /// The reason code, as the compact trace writes it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Proposed { .. } => "proposed",
+            Reason::Waits { .. } => "waits",
+            Reason::PlanNow => "plan_now",
+            Reason::Guard { .. } => "guard",
+            Reason::Stop(stop) => stop.code(),
+            Reason::Skipped { .. } => "skipped",
+            Reason::LapsedEverywhere { .. } => "lapsed_everywhere",
+            Reason::NoChannel => "no_channel",
+            Reason::Chose { .. } => "chose",
+        }
+    }
+}
+
+impl<S: AsRef<str>> Reason<S> {
+    /// The reason with its texts borrowed.
+    pub fn as_deref(&self) -> Reason<&str> {
+        match self {
+            Reason::Proposed { basis, at } => Reason::Proposed {
+                basis: basis.as_ref(),
+                at: *at,
+            },
+            Reason::Waits { kind } => Reason::Waits {
+                kind: kind.as_ref(),
+            },
+            Reason::PlanNow => Reason::PlanNow,
+            Reason::Guard { channel } => Reason::Guard { channel: *channel },
+            Reason::Stop(stop) => Reason::Stop(stop.as_deref()),
+            Reason::Skipped { on, stop } => Reason::Skipped {
+                on: *on,
+                stop: stop.as_deref(),
+            },
+            Reason::LapsedEverywhere { at } => Reason::LapsedEverywhere { at: *at },
+            Reason::NoChannel => Reason::NoChannel,
+            Reason::Chose { passed } => Reason::Chose { passed: *passed },
+        }
+    }
+
+    /// The reason with its texts owned, for a [`Step`].
+    pub fn to_owned(&self) -> Reason<String> {
+        match self.as_deref() {
+            Reason::Proposed { basis, at } => Reason::Proposed {
+                basis: basis.to_owned(),
+                at,
+            },
+            Reason::Waits { kind } => Reason::Waits {
+                kind: kind.to_owned(),
+            },
+            Reason::PlanNow => Reason::PlanNow,
+            Reason::Guard { channel } => Reason::Guard { channel },
+            Reason::Stop(stop) => Reason::Stop(owned_stop(stop)),
+            Reason::Skipped { on, stop } => Reason::Skipped {
+                on,
+                stop: owned_stop(stop),
+            },
+            Reason::LapsedEverywhere { at } => Reason::LapsedEverywhere { at },
+            Reason::NoChannel => Reason::NoChannel,
+            Reason::Chose { passed } => Reason::Chose { passed },
+        }
+    }
+}
+
+fn owned_stop(stop: Stop<&str>) -> Stop<String> {
+    match stop {
+        Stop::Blocked { channel, waits_for } => Stop::Blocked {
+            channel,
+            waits_for: waits_for.map(str::to_owned),
+        },
+        Stop::Lapses { at, channel, moved } => Stop::Lapses { at, channel, moved },
+    }
+}
+
+/// A value of a reason's parameters: what a compact trace writes, and the raw JSON
+/// (instants as seconds) gives Python's `raw_decision`.
+enum Param<'a> {
+    Text(Option<&'a str>),
+    Channel(Option<Channel>),
+    At(Option<Instant>),
+    Flag(bool),
+    Channels(&'a [Channel]),
+}
+
+impl Reason<&str> {
+    /// The parameters, in the order the compact trace writes them, handed to `put`.
+    fn params(&self, mut put: impl FnMut(&'static str, Param)) {
+        match self {
+            Reason::Proposed { basis, at } => {
+                put("basis", Param::Text(Some(basis)));
+                put("at", Param::At(*at));
+            }
+            Reason::Waits { kind } => put("for", Param::Text(Some(kind))),
+            Reason::Guard { channel } => put("channel", Param::Channel(*channel)),
+            Reason::Stop(stop) => stop_params(stop, &mut put),
+            Reason::Skipped { on, stop } => {
+                put("on", Param::Channel(Some(*on)));
+                put("stop", Param::Text(Some(stop.code())));
+                stop_params(stop, &mut put);
+            }
+            Reason::LapsedEverywhere { at } => put("at", Param::At(Some(*at))),
+            Reason::Chose { passed } => put("passed", Param::Channels(passed.as_slice())),
+            Reason::PlanNow | Reason::NoChannel => {}
+        }
+    }
+}
+
+fn stop_params(stop: &Stop<&str>, put: &mut impl FnMut(&'static str, Param)) {
+    match stop {
+        Stop::Blocked { channel, waits_for } => {
+            put("channel", Param::Channel(*channel));
+            put("waits_for", Param::Text(waits_for.as_deref()));
+        }
+        Stop::Lapses { at, channel, moved } => {
+            put("at", Param::At(Some(*at)));
+            put("channel", Param::Channel(*channel));
+            put("moved", Param::Flag(*moved));
+        }
+    }
+}
+
+/// The reason as `"code":..,"params":{..}` in the raw JSON of a step: instants as
+/// seconds, as the Python planner keeps them.
+impl<S: AsRef<str>> Serialize for Reason<S> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> std::result::Result<Z::Ok, Z::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("code", self.code())?;
+        map.serialize_entry("params", &RawParams(self.as_deref()))?;
+        map.end()
+    }
+}
+
+struct RawParams<'a>(Reason<&'a str>);
+
+impl Serialize for RawParams<'_> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> std::result::Result<Z::Ok, Z::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let mut result = Ok(());
+        self.0.params(|key, value| {
+            if result.is_err() {
+                return;
+            }
+            result = match value {
+                Param::Text(text) => map.serialize_entry(key, &text),
+                Param::Channel(channel) => map.serialize_entry(key, &channel.map(Channel::as_str)),
+                Param::At(at) => map.serialize_entry(key, &at),
+                Param::Flag(flag) => map.serialize_entry(key, &flag),
+                Param::Channels(channels) => {
+                    let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+                    map.serialize_entry(key, &names)
+                }
+            };
+        });
+        result?;
+        map.end()
     }
 }
 
@@ -211,28 +475,33 @@ fn write_json_record<'a>(
         None => out.extend_from_slice(b"null"),
     }
     match trace {
-        TraceLevel::Full => {
+        TraceLevel::Full | TraceLevel::Compact => {
             out.extend_from_slice(b",\"trace\":");
-            write_json_trace(out, steps);
+            write_json_trace(out, steps, trace);
         }
         TraceLevel::None => {}
     }
     out.extend_from_slice(b"}\n");
 }
 
-fn write_json_trace<'a>(out: &mut Vec<u8>, steps: impl Iterator<Item = StepText<'a>>) {
+fn write_json_trace<'a>(
+    out: &mut Vec<u8>,
+    steps: impl Iterator<Item = StepText<'a>>,
+    trace: TraceLevel,
+) {
     let mut instants = UtcInstants::default();
+    let compact = trace == TraceLevel::Compact;
     out.push(b'[');
     for (index, step) in steps.enumerate() {
         if index > 0 {
             out.push(b',');
         }
-        write_json_step(out, &step, &mut instants);
+        write_json_step(out, &step, &mut instants, compact);
     }
     out.push(b']');
 }
 
-fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstants) {
+fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstants, compact: bool) {
     out.extend_from_slice(b"{\"rule\":");
     write_json_known(out, step.rule, step.rule_plain);
     out.extend_from_slice(b",\"effect\":\"");
@@ -241,9 +510,59 @@ fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstant
     instants.write(out, step.before);
     out.extend_from_slice(b",\"to\":");
     instants.write(out, step.after);
-    out.extend_from_slice(b",\"why\":");
-    write_json_known(out, step.why, step.why_plain);
+    if compact {
+        write_json_reason(out, &step.reason, instants);
+    } else {
+        out.extend_from_slice(b",\"why\":");
+        write_json_known(out, step.why, step.why_plain);
+    }
     out.push(b'}');
+}
+
+/// `,"code":..,"params":{..}` of a compact step, as orjson writes Python's.
+fn write_json_reason(out: &mut Vec<u8>, reason: &Reason<&str>, instants: &mut UtcInstants) {
+    // Codes, keys and channels need no escaping.
+    out.extend_from_slice(b",\"code\":\"");
+    out.extend_from_slice(reason.code().as_bytes());
+    out.extend_from_slice(b"\",\"params\":{");
+    let mut first = true;
+    reason.params(|key, value| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        match value {
+            Param::Text(text) => write_json_opt(out, text),
+            Param::Channel(channel) => write_json_channel(out, channel),
+            Param::At(at) => instants.write(out, at),
+            Param::Flag(flag) => out.extend_from_slice(if flag { b"true" } else { b"false" }),
+            Param::Channels(channels) => {
+                out.push(b'[');
+                for (index, channel) in channels.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    write_json_channel(out, Some(*channel));
+                }
+                out.push(b']');
+            }
+        }
+    });
+    out.push(b'}');
+}
+
+fn write_json_channel(out: &mut Vec<u8>, channel: Option<Channel>) {
+    match channel {
+        Some(channel) => {
+            out.push(b'"');
+            out.extend_from_slice(channel.as_str().as_bytes());
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 /// `text` as a JSON string, copied as it is when known to be `plain`.
@@ -442,9 +761,9 @@ fn write_csv_row<'a>(
         out.push(b',');
     }
     match trace {
-        TraceLevel::Full => {
+        TraceLevel::Full | TraceLevel::Compact => {
             scratch.clear();
-            write_json_trace(scratch, steps);
+            write_json_trace(scratch, steps, trace);
             write_csv_field(out, scratch);
         }
         TraceLevel::None => {}
@@ -508,7 +827,164 @@ mod tests {
             why: why.to_owned(),
             before: span.map(|s| s.0),
             after: span.map(|s| s.1),
+            reason: Reason::NoChannel,
         }
+    }
+
+    fn because(rule: &str, effect: Effect, reason: Reason<&str>, after: Option<i64>) -> Step {
+        Step {
+            rule: rule.to_owned(),
+            effect,
+            why: "never written in a compact trace".to_owned(),
+            before: None,
+            after,
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// A decision whose steps have reasons of each shape: texts to escape, instants,
+    /// flags, channels and none.
+    fn reasoned() -> RawDecision {
+        let mut placed = decision("d-4", "hello", None, Status::Scheduled);
+        placed.send_at = Some(1_800_000_000);
+        placed.channel = Some(Channel::Sms);
+        let mut passed = Passed::default();
+        passed.push(Channel::Email);
+        passed.push(Channel::Push);
+        let proposed = Reason::Proposed {
+            basis: "say \"hi\"\n",
+            at: Some(1_799_990_000),
+        };
+        let lapses = Stop::Lapses {
+            at: 1_800_000_000,
+            channel: Some(Channel::Email),
+            moved: true,
+        };
+        let blocked = Stop::Blocked {
+            channel: None,
+            waits_for: None,
+        };
+        let skipped = Effect::SkippedChannel;
+        placed.steps = vec![
+            because("t", Effect::Proposed, proposed, Some(1_800_000_000)),
+            because(
+                "quiet",
+                skipped,
+                Reason::Skipped {
+                    on: Channel::Email,
+                    stop: lapses,
+                },
+                None,
+            ),
+            because(
+                "c",
+                skipped,
+                Reason::Skipped {
+                    on: Channel::Push,
+                    stop: blocked,
+                },
+                None,
+            ),
+            because(
+                "channel",
+                Effect::ChoseChannel,
+                Reason::Chose { passed },
+                Some(1_800_000_000),
+            ),
+        ];
+        placed
+    }
+
+    // Written by orjson.dumps and csv.writer from the records Python's planner gives.
+    const COMPACT: &str = r#"{"id":"d-4","customer":"c1","intent":"hello","ref":null,"status":"scheduled","send_at":"2027-01-15T08:00:00+00:00","local_send_at":"2027-01-15T08:00:00+00:00","channel":"sms","trace":[{"rule":"t","effect":"proposed","from":null,"to":"2027-01-15T08:00:00+00:00","code":"proposed","params":{"basis":"say \"hi\"\n","at":"2027-01-15T05:13:20+00:00"}},{"rule":"quiet","effect":"skipped_channel","from":null,"to":null,"code":"skipped","params":{"on":"email","stop":"lapses","at":"2027-01-15T08:00:00+00:00","channel":"email","moved":true}},{"rule":"c","effect":"skipped_channel","from":null,"to":null,"code":"skipped","params":{"on":"push","stop":"blocked","channel":null,"waits_for":null}},{"rule":"channel","effect":"chose_channel","from":null,"to":"2027-01-15T08:00:00+00:00","code":"chose","params":{"passed":["email","push"]}}]}"#;
+    const COMPACT_CSV: &str = r#"d-4,c1,hello,,scheduled,2027-01-15T08:00:00+00:00,2027-01-15T08:00:00+00:00,sms,"[{""rule"":""t"",""effect"":""proposed"",""from"":null,""to"":""2027-01-15T08:00:00+00:00"",""code"":""proposed"",""params"":{""basis"":""say \""hi\""\n"",""at"":""2027-01-15T05:13:20+00:00""}},{""rule"":""quiet"",""effect"":""skipped_channel"",""from"":null,""to"":null,""code"":""skipped"",""params"":{""on"":""email"",""stop"":""lapses"",""at"":""2027-01-15T08:00:00+00:00"",""channel"":""email"",""moved"":true}},{""rule"":""c"",""effect"":""skipped_channel"",""from"":null,""to"":null,""code"":""skipped"",""params"":{""on"":""push"",""stop"":""blocked"",""channel"":null,""waits_for"":null}},{""rule"":""channel"",""effect"":""chose_channel"",""from"":null,""to"":""2027-01-15T08:00:00+00:00"",""code"":""chose"",""params"":{""passed"":[""email"",""push""]}}]""#;
+
+    #[test]
+    fn compact_steps_carry_codes_and_params_as_orjson_writes_them() {
+        let text = written(&[reasoned()], "c1", Form::Jsonl, TraceLevel::Compact);
+        assert_eq!(text, format!("{COMPACT}\n"));
+        let csv = written(&[reasoned()], "c1", Form::Csv, TraceLevel::Compact);
+        let (_, row) = csv.split_once('\n').expect("a header, then the row");
+        assert_eq!(row, format!("{COMPACT_CSV}\n"));
+    }
+
+    #[test]
+    fn every_reason_has_its_code_and_params_in_order() {
+        let json = |reason: Reason<&str>| {
+            let mut out = Vec::new();
+            write_json_reason(&mut out, &reason, &mut UtcInstants::default());
+            String::from_utf8(out).expect("UTF-8")
+        };
+        let cases = [
+            (
+                Reason::Waits { kind: "opted_in" },
+                r#","code":"waits","params":{"for":"opted_in"}"#,
+            ),
+            (Reason::PlanNow, r#","code":"plan_now","params":{}"#),
+            (
+                Reason::Guard {
+                    channel: Some(Channel::InApp),
+                },
+                r#","code":"guard","params":{"channel":"in_app"}"#,
+            ),
+            (
+                Reason::Stop(Stop::Blocked {
+                    channel: None,
+                    waits_for: Some("x"),
+                }),
+                r#","code":"blocked","params":{"channel":null,"waits_for":"x"}"#,
+            ),
+            (
+                Reason::Stop(Stop::Lapses {
+                    at: 0,
+                    channel: None,
+                    moved: false,
+                }),
+                r#","code":"lapses","params":{"at":"1970-01-01T00:00:00+00:00","channel":null,"moved":false}"#,
+            ),
+            (
+                Reason::LapsedEverywhere { at: 86_400 },
+                r#","code":"lapsed_everywhere","params":{"at":"1970-01-02T00:00:00+00:00"}"#,
+            ),
+            (Reason::NoChannel, r#","code":"no_channel","params":{}"#),
+            (
+                Reason::Proposed {
+                    basis: "customer",
+                    at: None,
+                },
+                r#","code":"proposed","params":{"basis":"customer","at":null}"#,
+            ),
+        ];
+        for (reason, expected) in cases {
+            assert_eq!(json(reason), expected);
+        }
+    }
+
+    #[test]
+    fn raw_steps_carry_the_reason_with_instants_as_seconds() {
+        let step = because(
+            "quiet",
+            Effect::Expired,
+            Reason::Stop(Stop::Lapses {
+                at: 60,
+                channel: Some(Channel::Sms),
+                moved: true,
+            }),
+            None,
+        );
+        let json = serde_json::to_string(&step).expect("serialises");
+        let expected = r#"{"rule":"quiet","effect":"expired","why":"never written in a compact trace","before":null,"after":null,"code":"lapses","params":{"at":60,"channel":"sms","moved":true}}"#;
+        assert_eq!(json, expected);
+    }
+
+    #[test]
+    fn passed_channels_keep_their_order_and_no_more_than_there_are() {
+        let mut passed = Passed::default();
+        for channel in Channel::ALL.iter().rev().chain(&Channel::ALL) {
+            passed.push(*channel);
+        }
+        let reversed: Vec<Channel> = Channel::ALL.iter().rev().copied().collect();
+        assert_eq!(passed.as_slice(), reversed.as_slice());
     }
 
     fn decision(id: &str, intent: &str, reference: Option<&str>, status: Status) -> RawDecision {

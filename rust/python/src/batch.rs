@@ -103,12 +103,14 @@ fn form_named(form: &str) -> PyResult<Form> {
     }
 }
 
-fn trace_named(trace: &str) -> PyResult<TraceLevel> {
+/// The trace level named `trace`: full, compact or none.
+pub(crate) fn trace_named(trace: &str) -> PyResult<TraceLevel> {
     match trace {
         "full" => Ok(TraceLevel::Full),
+        "compact" => Ok(TraceLevel::Compact),
         "none" => Ok(TraceLevel::None),
         _ => Err(convert::value_error(format!(
-            "trace={trace:?} is not full or none"
+            "trace={trace:?} is not full, compact or none"
         ))),
     }
 }

@@ -13,7 +13,7 @@ mod sources;
 use outreach_core::arbitration;
 use outreach_core::model::{Customer, Event, Instant};
 use outreach_core::policy::Policy;
-use outreach_core::records::{Form, TraceLevel};
+use outreach_core::records::Form;
 use outreach_core::time::Calendars;
 use outreach_core::{CoreError, ErrorKind};
 use pyo3::prelude::*;
@@ -87,15 +87,7 @@ impl CompiledPolicy {
                 )))
             }
         };
-        let trace = match trace {
-            "full" => TraceLevel::Full,
-            "none" => TraceLevel::None,
-            _ => {
-                return Err(convert::value_error(format!(
-                    "trace={trace:?} is not full or none"
-                )))
-            }
-        };
+        let trace = batch::trace_named(trace)?;
         let (policy, calendars) = (&*self.policy, &*self.calendars);
         let results = self.each_group(py, groups, threads, |customer, history| {
             let mut out = Vec::with_capacity(1024);

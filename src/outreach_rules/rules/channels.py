@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from outreach_rules.rules.guards import Placing
     from outreach_rules.rules.history import History
 
-__all__ = ["category_guards", "channel_guards", "consent"]
+__all__ = ["builtin_text", "category_guards", "channel_guards", "consent"]
 
 CATEGORY_CONSENT = "category-consent"
 CHANNEL_AVAILABLE = "channel-available"
@@ -41,6 +41,20 @@ def consent(history: History, name: str) -> bool | None:
             if name in (event.data.get("category"), event.data.get("channel")) and t >= latest:
                 given, latest = value, t
     return given if isinstance(given, bool) else None
+
+
+def builtin_text(rule: str, category: str, channel: str | None) -> str | None:
+    """What the built-in guard ``rule`` says for an intent's ``category`` on ``channel``;
+    None when ``rule`` is not one of them."""
+    if rule == CATEGORY_CONSENT:
+        return f"the customer said no to {category} messages"
+    if rule == CHANNEL_AVAILABLE:
+        return f"the customer cannot be reached by {channel}"
+    if rule == CHANNEL_CONSENT:
+        return f"the customer said no to {channel}"
+    if rule == CHANNEL_DOWN:
+        return f"{channel} is down"
+    return None
 
 
 def category_guards(placing: Placing) -> list[Guard]:
