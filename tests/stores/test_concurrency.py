@@ -8,8 +8,10 @@ live leases ever cover one form of a decision.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import sqlite3
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -23,7 +25,7 @@ from test_stores import LONDON, POSTGRES, _fresh_postgres, ev
 import outreach_rules.session as session_module
 from outreach_rules import Customer, Event
 from outreach_rules.session import Claim, Session
-from outreach_rules.stores import MemoryStore
+from outreach_rules.stores import MemoryStore, SqliteStore, StoreError
 
 from conftest import shop_policy
 
@@ -144,6 +146,25 @@ def test_opening_a_session_does_not_wait_for_another_sessions_post(where, monkey
     assert [d.intent for d in opened.due("2026-06-02T10:01:00Z")] == ["concern_reply"]
     opened.close()
     poster.close()
+
+
+def test_a_sqlite_writer_kept_waiting_too_long_is_told_so(tmp_path, monkeypatch):
+    # Writers ask for SQLite's write lock themselves, a bounded number of times (SQLite's own
+    # busy handler, which starved a poster in issue 21, is not used to wait for it).
+    path = tmp_path / "outreach.db"
+    store = SqliteStore(path)
+    monkeypatch.setattr("outreach_rules.stores.sql._TRIES", 3)
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        busy = pytest.raises(StoreError, match=r"is busy: .* through 3 tries")
+        with busy as raised, store.transaction():
+            pass
+        holder.execute("ROLLBACK")
+    assert str(path) in str(raised.value)
+    # Once the lock is let go, the same store writes again.
+    with store.transaction() as tx:
+        tx.put_customer("c1", {"id": "c1"})
+    store.close()
 
 
 class SimulatedClock:
