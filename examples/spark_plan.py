@@ -16,11 +16,15 @@ Inputs are Parquet (a folder or file, as a warehouse exports it) or JSON Lines (
 JSON Lines are read as text, so every line is read exactly as the command line reads it.
 With ``--on-error skip``, the rejected rows go to ``--rejects`` as JSON Lines, each with
 its reason; without it, the first bad row fails the job.
+
+Spark's Python workers run the interpreter that runs this script (unless ``PYSPARK_PYTHON``
+says otherwise), and Spark logs warnings and errors only (``SPARK_LOG_LEVEL=INFO`` for more).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pyspark.sql import DataFrame, SparkSession
@@ -73,7 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spark_plan: error: {error}", file=sys.stderr)
         return 2
 
-    spark = SparkSession.builder.appName("outreach-rules plan").getOrCreate()
+    # Spark's Python workers run this interpreter, where the library is installed, unless
+    # the user chose another.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    spark = (
+        SparkSession.builder.appName("outreach-rules plan")
+        # Warnings and errors only: at INFO, Spark writes thousands of lines per job.
+        .config("spark.log.level", os.environ.get("SPARK_LOG_LEVEL", "WARN"))
+        .getOrCreate()
+    )
     customers = read(spark, args.customers, args.input_format)
     events = read(spark, args.events, args.input_format)
     mode = "overwrite" if args.overwrite else "errorifexists"

@@ -577,12 +577,50 @@ def test_the_example_plans_with_spark_submit(spark, shop_cli, tmp_path):
         capture_output=True,
         text=True,
         check=False,
-        env={
-            **os.environ,
-            "PYSPARK_PYTHON": sys.executable,
-            "PYSPARK_DRIVER_PYTHON": sys.executable,
-        },
+        # spark-submit needs the driver's interpreter; the example sets the workers' own.
+        env={**_without_spark_settings(), "PYSPARK_DRIVER_PYTHON": sys.executable},
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    _assert_quiet(done.stderr)
     assert f"decisions written to {output}; 0 row(s) rejected" in done.stdout
     assert collected(spark.read.parquet(str(output))) == shop_cli
+
+
+def test_the_example_runs_with_the_interpreter_that_starts_it(spark, shop_cli, tmp_path):
+    output = tmp_path / "decisions"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "spark_plan.py"),
+            *("--customers", str(SHOP / "customers.jsonl"), "--events", str(SHOP / "events.jsonl")),
+            *("--now", NOW, "--output", str(output)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**_without_spark_settings(), "PYSPARK_SUBMIT_ARGS": _LOOPBACK_SUBMIT},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    _assert_quiet(done.stderr)
+    assert collected(spark.read.parquet(str(output))) == shop_cli
+
+
+# On this machine's loopback, with no UI, as the session of these tests runs.
+_LOOPBACK_SUBMIT = (
+    "--master local[2] --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false "
+    "--conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 pyspark-shell"
+)
+
+
+def _without_spark_settings() -> dict[str, str]:
+    """The environment, as a user has it who set nothing for Spark."""
+    settings = ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "SPARK_LOG_LEVEL", "PYSPARK_SUBMIT_ARGS")
+    return {name: value for name, value in os.environ.items() if name not in settings}
+
+
+def _assert_quiet(stderr: str) -> None:
+    """Spark at WARN: a few lines of start-up (three INFO ones come before the level is set),
+    not thousands of INFO ones."""
+    lines = stderr.splitlines()
+    assert len(lines) < 40, stderr[-3000:]
+    assert len([line for line in lines if " INFO " in line]) <= 3, stderr[-3000:]
