@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from outreach_rules import InputError
+from outreach_rules import InputError, Policy, PolicyError
 from outreach_rules._compile import json_data
 from outreach_rules._cores import rust_module
+from outreach_rules._sources import MAX_POLICY_BYTES
 from outreach_rules._strict_json import MAX_DEPTH, MAX_DIGITS, TooDeep, TooLong, loads
 from outreach_rules.contract import Line
 
@@ -195,3 +196,138 @@ def test_both_cores_word_a_hostile_line_alike(tmp_path: Path) -> None:
             )  # fmt: skip
             outputs[case, core] = (done.returncode, done.stdout, done.stderr)
         assert outputs[case, "python"] == outputs[case, "rust"], case
+
+
+# -- policy files -----------------------------------------------------------------------------
+
+HEAD = {
+    ".toml": 'name = "shop"\nversion = "1"\n',
+    ".yaml": 'name: shop\nversion: "1"\n',
+    ".json": '{"name": "shop",\n"version": "1",\n',
+}
+
+
+def policy_file(folder: Path, suffix: str, body: str) -> Path:
+    path = folder / f"policy{suffix}"
+    text = HEAD[suffix] + body + ("}\n" if suffix == ".json" else "\n")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refusal(path: Path) -> PolicyError:
+    error = refused_with(PolicyError, lambda: Policy.from_file(path))
+    assert isinstance(error, PolicyError)
+    assert error.file == str(path)
+    return error
+
+
+def checked(path: Path) -> subprocess.CompletedProcess[str]:
+    done = run("check", str(path))
+    no_traceback(done)
+    assert done.returncode == 2, done.stdout + done.stderr[-2000:]
+    return done
+
+
+BOMB = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+description: *i"""
+
+
+def test_a_yaml_alias_bomb_is_refused_at_the_alias_that_repeats_too_much(tmp_path: Path) -> None:
+    path = policy_file(tmp_path, ".yaml", BOMB)
+    error = refusal(path)
+    # The aliases of a to d repeat 8,289 values; the first *d of line 7, past 10,000.
+    assert error.line == 7
+    assert "aliases" in str(error)
+    assert "10,000" in str(error)
+    checked(path)
+
+
+def test_a_yaml_alias_to_the_value_that_holds_it_is_refused(tmp_path: Path) -> None:
+    path = policy_file(tmp_path, ".yaml", "description: &loop [1, *loop]")
+    error = refusal(path)
+    assert error.line == 3
+    assert "holds it" in str(error)
+
+
+def test_yaml_aliases_that_repeat_a_little_still_read(tmp_path: Path) -> None:
+    body = """\
+intents:
+  review_request: {category: relationship, channels: &usual [email, sms]}
+  feedback_survey: {category: relationship, channels: *usual}
+"""
+    policy = Policy.from_file(policy_file(tmp_path, ".yaml", body))
+    assert policy.intent("feedback_survey").channels == policy.intent("review_request").channels
+
+
+DEEP_POLICIES = {
+    ".toml": "description = " + nested(DEEP),
+    ".yaml": "description: " + nested(DEEP),
+    ".json": '"description": ' + nested(DEEP),
+}
+
+
+@pytest.mark.parametrize("suffix", sorted(DEEP_POLICIES))
+def test_a_policy_nested_too_deep_is_refused_with_its_line(tmp_path: Path, suffix: str) -> None:
+    path = policy_file(tmp_path, suffix, DEEP_POLICIES[suffix])
+    error = refusal(path)
+    assert error.line == 3
+    assert f"more than {MAX_DEPTH} levels deep" in str(error)
+    assert f"{path}:3" in checked(path).stderr
+
+
+@pytest.mark.parametrize("suffix", sorted(DEEP_POLICIES))
+def test_a_policy_nested_just_past_the_limit_is_refused(tmp_path: Path, suffix: str) -> None:
+    # The policy itself is the first level: MAX_DEPTH arrays inside it are one too many.
+    body = DEEP_POLICIES[suffix].replace(nested(DEEP), nested(MAX_DEPTH))
+    error = refusal(policy_file(tmp_path, suffix, body))
+    assert f"more than {MAX_DEPTH} levels deep" in str(error)
+    inside = DEEP_POLICIES[suffix].replace(nested(DEEP), nested(MAX_DEPTH - 1))
+    with pytest.raises(PolicyError, match="description"):
+        # Read, then refused for what it says, not for its depth.
+        Policy.from_file(policy_file(tmp_path, suffix, inside))
+
+
+def test_toml_tables_nested_too_deep_are_refused(tmp_path: Path) -> None:
+    path = policy_file(tmp_path, ".toml", "[" + ".".join(["a"] * 2 * MAX_DEPTH) + "]\nb = 1")
+    error = refusal(path)
+    assert error.field == "a"
+    assert f"more than {MAX_DEPTH} levels deep" in str(error)
+
+
+def huge_limit(suffix: str, digits: str) -> str:
+    if suffix == ".toml":
+        return f'[[guards]]\nid = "cap"\nfrequency_cap = {{ limit = {digits}, period = "7 days" }}'
+    if suffix == ".yaml":
+        return f"guards:\n  - id: cap\n    frequency_cap: {{limit: {digits}, period: 7 days}}"
+    cap = f'"frequency_cap": {{"limit": {digits}, "period": "7 days"}}'
+    return f'"guards": [{{"id": "cap",\n{cap}}}]'
+
+
+@pytest.mark.parametrize("digits", [HUGE, "9" * (MAX_DIGITS + 1)], ids=["5000", "limit+1"])
+@pytest.mark.parametrize("suffix", sorted(HEAD))
+def test_a_huge_whole_number_in_a_policy_names_its_field(
+    tmp_path: Path, suffix: str, digits: str
+) -> None:
+    path = policy_file(tmp_path, suffix, huge_limit(suffix, digits))
+    error = refusal(path)
+    assert error.field == "guards[0].frequency_cap.limit"
+    assert error.line == {".toml": 5, ".yaml": 5, ".json": 4}[suffix]
+    assert f"more than {MAX_DIGITS} digits" in str(error)
+    assert "guards[0].frequency_cap.limit" in checked(path).stderr
+
+
+def test_a_policy_file_past_the_size_cap_is_refused_unread(tmp_path: Path) -> None:
+    path = policy_file(tmp_path, ".toml", "# " + "x" * MAX_POLICY_BYTES)
+    error = refused_with(PolicyError, lambda: Policy.from_file(path))
+    assert (error.field, error.value) == ("file", str(path))
+    assert "256 KiB" in str(error)
+    checked(path)
