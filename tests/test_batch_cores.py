@@ -141,7 +141,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
         "events": event_lines,
         "now": from_epoch(max(now, 0)).isoformat(),
         "policy": draw(st.sampled_from(POLICIES)),
-        "trace": draw(st.sampled_from(["full", "none"])),
+        "trace": draw(st.sampled_from(["full", "compact", "none"])),
     }
 
 

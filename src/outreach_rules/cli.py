@@ -498,8 +498,9 @@ def _parser() -> argparse.ArgumentParser:
         "--trace",
         choices=TRACES,
         default="full",
-        help="the trace of each decision in jsonl and csv records: full (the default) or none, "
-        "which leaves it out and writes less (e.g. --trace none)",
+        help="the trace of each decision in jsonl and csv records: full (the default), compact "
+        "(reason codes, which outreach_rules.full_record turns back into sentences) or none "
+        "(e.g. --trace none)",
     )
     plan.add_argument(
         "--quiet", action="store_true", help="no progress bar on stderr (e.g. --quiet)"
