@@ -423,7 +423,8 @@ def _reject_row(item: Rejected) -> dict[str, Any]:
     customer = identity = None
     try:
         record = json.loads(item.text or "")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
+        # Not JSON, or JSON the reader refuses (nested too deep, a number too long).
         record = None
     if isinstance(record, Mapping):
         identity = _text(record.get("id"))
