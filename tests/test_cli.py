@@ -21,9 +21,12 @@ NOW = "2026-12-14T09:30:00Z"
 SCRIPT = shutil.which("outreach-rules", path=str(Path(sys.executable).parent))
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "outreach_rules", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -522,16 +525,6 @@ def test_a_core_that_is_no_core_is_bad_input(monkeypatch: pytest.MonkeyPatch) ->
 # -- command-line conventions -----------------------------------------------------------------
 
 
-def run_with_input(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "outreach_rules", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("which", ["--customers", "--events"])
 def test_a_dash_reads_standard_input(shop, which):
     customers, events = shop
@@ -539,7 +532,7 @@ def test_a_dash_reads_standard_input(shop, which):
     piped = customers if which == "--customers" else events
     args = plan_args(customers, events, "--output", "-")
     args[args.index(which) + 1] = "-"
-    done = run_with_input(*args, stdin=piped.read_text(encoding="utf-8"))
+    done = run(*args, stdin=piped.read_text(encoding="utf-8"))
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected
 
@@ -548,18 +541,18 @@ def test_errors_and_rejects_from_standard_input_name_it(shop, tmp_path):
     customers, events = shop
     piped = '{"id": "x-1", "timezone": "UTC"}\n' + customers.read_text(encoding="utf-8")
     args = plan_args(Path("-"), events)
-    done = run_with_input(*args, stdin=piped)
+    done = run(*args, stdin=piped)
     assert done.returncode == 2
     assert "error: <stdin>:1, country: is required" in done.stderr
     rejects = tmp_path / "rejects.jsonl"
-    skipped = run_with_input(*args, "--on-error", "skip", "--rejects", str(rejects), stdin=piped)
+    skipped = run(*args, "--on-error", "skip", "--rejects", str(rejects), stdin=piped)
     assert skipped.returncode == 0
     assert "rejected <stdin>:1:" in skipped.stderr
     assert json.loads(rejects.read_text(encoding="utf-8"))["file"] == "<stdin>"
 
 
 def test_only_one_input_can_be_standard_input(shop):
-    done = run_with_input(*plan_args(Path("-"), Path("-")), stdin="")
+    done = run(*plan_args(Path("-"), Path("-")), stdin="")
     assert done.returncode == 2
     assert "--customers and --events are both -" in done.stderr
     assert "Traceback" not in done.stderr
@@ -568,7 +561,7 @@ def test_only_one_input_can_be_standard_input(shop):
 def test_explain_reads_standard_input_too(shop):
     customers, events = shop
     args = ["explain", "c1", "--customers", "-", "--events", str(events), "--now", NOW]
-    done = run_with_input(*args, stdin=customers.read_text(encoding="utf-8"))
+    done = run(*args, stdin=customers.read_text(encoding="utf-8"))
     assert done.returncode == 0, done.stderr
     assert done.stdout == run(*args[:3], str(customers), *args[4:]).stdout
 

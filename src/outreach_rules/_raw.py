@@ -90,29 +90,8 @@ class RawDecision:
             "local_send_at": None if send_at is None else iso_local(send_at, customer.zone),
             "channel": None if self.channel is None else str(self.channel),
         }
-        if trace == "full":
-            record["trace"] = [
-                {
-                    "rule": rule,
-                    "effect": str(effect),
-                    "from": None if before is None else iso_utc(before),
-                    "to": None if after is None else iso_utc(after),
-                    "why": why,
-                }
-                for rule, effect, why, before, after, _ in self.steps
-            ]
-        elif trace == "compact":
-            record["trace"] = [
-                {
-                    "rule": rule,
-                    "effect": str(effect),
-                    "from": None if before is None else iso_utc(before),
-                    "to": None if after is None else iso_utc(after),
-                    "code": code,
-                    "params": _iso_params(params),
-                }
-                for rule, effect, _, before, after, (code, params) in self.steps
-            ]
+        if trace != "none":
+            record["trace"] = [_step_record(step, trace) for step in self.steps]
         return record
 
 
@@ -122,6 +101,23 @@ def _iso_params(params: dict[str, Any]) -> dict[str, Any]:
     if at is None:
         return params
     return {key: iso_utc(value) if key == "at" else value for key, value in params.items()}
+
+
+def _step_record(step: Step, trace: str) -> Record:
+    """A step in the output contract: with its sentence, or its reason code (compact)."""
+    rule, effect, why, before, after, (code, params) = step
+    record: Record = {
+        "rule": rule,
+        "effect": str(effect),
+        "from": None if before is None else iso_utc(before),
+        "to": None if after is None else iso_utc(after),
+    }
+    if trace == "full":
+        record["why"] = why
+    else:
+        record["code"] = code
+        record["params"] = _iso_params(params)
+    return record
 
 
 def raw_decision(data: dict[str, Any]) -> RawDecision:
