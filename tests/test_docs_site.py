@@ -3,11 +3,14 @@ the generated sections up to date, the quick start true, and a strict build."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
 import subprocess
 import sys
+import tomllib
+import zlib
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +21,23 @@ import outreach_rules
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
+SOURCE = ROOT / "src" / "outreach_rules"
+
+# A Sphinx role as a docstring writes it (:class:`Decision`) and as the site would show
+# it: the role's name, then the code it marks.
+SPHINX_ROLE = re.compile(r":(?:py:)?(?:attr|class|const|data|exc|func|meth|mod|obj):(?:`|<code>)")
+# Roles still in the docstrings of files being rewritten elsewhere (model.py, explain.py,
+# backtest.py): the API page may show these, and no others, until they are converted.
+ROLES_NOT_YET_CONVERTED = {
+    ":meth:<code>to_records",
+    ":meth:<code>explain",
+    ":meth:<code>Plan.to_pandas &lt;outreach_rules.Plan.to_pandas&gt;",
+    ":func:<code>compare",
+    ":func:<code>decision_text",
+    ":class:<code>~outreach_rules.errors.MissingDependency",
+}
+# A mkdocstrings cross-reference: [`Decision`][outreach_rules.Decision].
+CROSS_REFERENCE = re.compile(r"\]\[(outreach_rules(?:\.\w+)+)\]")
 
 
 def mkdocs_config() -> dict[str, object]:
@@ -103,11 +123,14 @@ def test_the_quick_start_prints_what_it_shows():
     assert done.stdout == shown.group(1)
 
 
-def test_the_site_builds_without_a_warning(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once for the tests that read it."""
     # CI builds the site after the tests with the docs extra; locally, when it is there.
     pytest.importorskip("mkdocs", reason="the docs extra is not installed")
+    built = tmp_path_factory.mktemp("site")
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(built)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -116,4 +139,63 @@ def test_the_site_builds_without_a_warning(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "WARNING" not in done.stderr
-    assert (tmp_path / "api" / "index.html").exists()
+    return built
+
+
+def inventory(site: Path) -> set[str]:
+    """The Python objects the site documents, from its objects.inv (Sphinx's format)."""
+    data = (site / "objects.inv").read_bytes()
+    header_end = 0
+    for _ in range(4):  # four lines of plain text, then zlib
+        header_end = data.index(b"\n", header_end) + 1
+    lines = zlib.decompress(data[header_end:]).decode().splitlines()
+    return {line.split()[0] for line in lines if line.split()[1].startswith("py:")}
+
+
+def docstrings(path: Path) -> list[str]:
+    """Every docstring in a module: its own, its classes', its functions'."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = [tree, *ast.walk(tree)]
+    kinds = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+    return [doc for node in nodes if isinstance(node, kinds) if (doc := ast.get_docstring(node))]
+
+
+def test_the_site_builds_without_a_warning(site):
+    assert (site / "api" / "index.html").exists()
+
+
+def test_no_api_page_shows_a_raw_sphinx_role(site):
+    pages = [site / "api" / "index.html", site / "spark" / "index.html"]
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        raw = {
+            html[found.start() : html.find("</code>", found.end())]
+            for found in SPHINX_ROLE.finditer(html)
+        }
+        assert raw <= ROLES_NOT_YET_CONVERTED, (page.parent.name, raw - ROLES_NOT_YET_CONVERTED)
+
+
+def test_every_cross_reference_in_a_docstring_names_a_documented_object(site):
+    # Those of rendered docstrings fail the strict build; this checks the rest too.
+    documented = inventory(site)
+    for path in sorted(SOURCE.rglob("*.py")):
+        for doc in docstrings(path):
+            for target in CROSS_REFERENCE.findall(doc):
+                assert target in documented, (path.relative_to(ROOT), target)
+
+
+def test_the_site_links_the_repository_that_pyproject_names():
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    repo_url = mkdocs_config()["repo_url"]
+    assert isinstance(repo_url, str)
+    assert repo_url.startswith("https://")
+    assert all(url.startswith(repo_url) for url in urls.values())
+
+
+def test_the_install_instructions_work_from_a_checkout():
+    # The package is not on PyPI yet: `pip install outreach-rules` would find nothing.
+    page = (DOCS / "index.md").read_text(encoding="utf-8")
+    commands = "".join(re.findall(r"```sh\n(.*?)```", page, re.S))
+    assert "pip install ." in commands
+    assert "pip install -e '.[docs]'" in commands
+    assert not re.search(r"pip install '?outreach-rules", commands)

@@ -220,7 +220,7 @@ def listed(value: Any) -> Any:
 
 
 def one_or_listed(value: Any) -> Any:
-    """As :func:`listed`, and one string as a tuple of it."""
+    """As ``listed``, and one string as a tuple of it."""
     return (value,) if isinstance(value, str) else listed(value)
 
 

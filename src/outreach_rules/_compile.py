@@ -138,7 +138,7 @@ def _condition(condition: Condition) -> dict[str, Any]:
 
 def json_data(value: Any, depth: int = 0) -> Any:
     """Frozen data (a condition's value, an event's data) as JSON data: tuples become
-    lists. Raises :class:`Uncompilable` for what the core cannot carry as Python reads it
+    lists. Raises ``Uncompilable`` for what the core cannot carry as Python reads it
     (a number that is not finite or is past 64 bits, a Python object, data nested more
     than ``MAX_DEPTH`` levels)."""
     if value is None or isinstance(value, bool | str):

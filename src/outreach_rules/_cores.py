@@ -3,7 +3,7 @@
 ``OUTREACH_RULES_CORE=rust|python`` picks one, read once, when first needed. Without it
 the Rust core is used where the extension ``outreach_rules._core`` was built; where it
 was not (a source install without a Rust toolchain), the Python planner is, and a
-:class:`CoreWarning` says so once. Asking for ``rust`` where it is not built is an
+``CoreWarning`` says so once. Asking for ``rust`` where it is not built is an
 error, never a silent fallback.
 """
 

@@ -71,7 +71,7 @@ _GUARD_SCOPE = ("id", "practices", "description", "intents", "categories", "chan
 
 
 class Reader:
-    """Reads plain data at a path, raising :class:`PolicyError` that says where and why."""
+    """Reads plain data at a path, raising ``PolicyError`` that says where and why."""
 
     def __init__(self, file: str | None = None, line: Callable[[str], int | None] | None = None):
         self.file = file
@@ -85,7 +85,7 @@ class Reader:
     def error(
         self, path: str, message: str, *, value: Any = _MISSING, hint: str | None = None
     ) -> PolicyError:
-        """A :class:`PolicyError` at ``path``, with the file and line where known."""
+        """A ``PolicyError`` at ``path``, with the file and line where known."""
         given = {} if value is _MISSING else {"value": value}
         return PolicyError(
             message, field=path or None, hint=hint, file=self.file, line=self.line(path), **given
@@ -403,7 +403,7 @@ SPEC_KEYS: dict[str, Callable[[Reader, Any, str], GuardSpec]] = {
 
 
 def structure(data: Any, reader: Reader) -> Parts:
-    """The keyword arguments of :class:`~outreach_rules.Policy` from a policy's data."""
+    """The keyword arguments of ``Policy`` from a policy's data."""
     top = reader.table(data, "", _TOP, required=("name",))
     if "extends" in top or "remove" in top:
         reader.fail(

@@ -38,13 +38,13 @@ class FrozenMap(Mapping[str, Any]):
 
 
 class NotText(ValueError):
-    """A key or string in data given to :func:`freeze` holds a lone surrogate."""
+    """A key or string in data given to ``freeze`` holds a lone surrogate."""
 
 
 def freeze(value: Any) -> Any:
-    """A deep read-only copy: mappings become :class:`FrozenMap`, lists become tuples.
+    """A deep read-only copy: mappings become ``FrozenMap``, lists become tuples.
 
-    Raises :class:`NotText` for a key or string that holds a lone surrogate, which no
+    Raises ``NotText`` for a key or string that holds a lone surrogate, which no
     UTF-8 output can carry; the caller finds where with ``surrogate_at``.
     """
     if isinstance(value, str):

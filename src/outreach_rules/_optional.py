@@ -1,7 +1,7 @@
 """Optional dependencies, imported only when a feature that needs them is used.
 
 pandas and matplotlib come with the ``notebook`` extra; asking for a DataFrame or a plot
-without them raises :class:`~outreach_rules.errors.MissingDependency`, which names the
+without them raises ``MissingDependency``, which names the
 extra to install.
 """
 
@@ -16,7 +16,7 @@ __all__ = ["require"]
 
 
 def require(module: str, *, extra: str, purpose: str) -> ModuleType:
-    """``module``, imported; or a :class:`MissingDependency` saying what to install.
+    """``module``, imported; or a ``MissingDependency`` saying what to install.
 
     ``purpose`` names what needs it (``"Plan.to_pandas()"``), for the message.
     """

@@ -1,7 +1,7 @@
-"""A decision as the planner makes it, before it becomes a public :class:`Decision`.
+"""A decision as the planner makes it, before it becomes a public ``Decision``.
 
 Both planning cores give these: the Python planner directly, the Rust core as JSON that
-:func:`raw_decision` reads.
+``raw_decision`` reads.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class RawDecision:
     steps: tuple[Step, ...]
 
     def decision(self, customer: Customer) -> Decision:
-        """The public :class:`Decision`, with pendulum instants."""
+        """The public ``Decision``, with pendulum instants."""
         return Decision(
             id=self.id,
             customer=customer.id,
@@ -76,7 +76,7 @@ class RawDecision:
         """The decision in the output contract; the same as ``decision_record(self.decision())``.
 
         ``trace="compact"`` gives each step a reason code and its parameters instead of
-        its sentence (:func:`outreach_rules.full_record` renders it back);
+        its sentence (``outreach_rules.full_record`` renders it back);
         ``trace="none"`` leaves the trace out.
         """
         send_at = self.send_at
@@ -121,7 +121,7 @@ def _step_record(step: Step, trace: str) -> Record:
 
 
 def raw_decision(data: dict[str, Any]) -> RawDecision:
-    """A :class:`RawDecision` from the Rust core's JSON of one."""
+    """A ``RawDecision`` from the Rust core's JSON of one."""
     channel = data["channel"]
     return RawDecision(
         id=data["id"],

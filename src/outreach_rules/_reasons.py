@@ -1,4 +1,4 @@
-"""Compact traces rendered back to sentences: :func:`full_record`.
+"""Compact traces rendered back to sentences: ``full_record``.
 
 A compact trace (``trace="compact"``) keeps, for each step, its rule, effect, from and
 to, and instead of the sentence a reason code with its parameters::

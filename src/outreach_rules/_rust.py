@@ -2,7 +2,7 @@
 
 Customers and their histories cross as JSON Lines (``rust/python/src/lib.rs`` reads
 them); each comes back as its records, its raw decisions or the library's own exception.
-The core asks :class:`Sources` for zones, holidays and unusual instants, so that it
+The core asks ``Sources`` for zones, holidays and unusual instants, so that it
 plans on the very calendars the Python planner reads.
 """
 
@@ -67,7 +67,7 @@ def _compile(policy: Policy) -> Any:
 def wire_group(customer: Customer, history: Iterable[Event | Contact]) -> bytes:
     """One customer and history as a line of the core's input.
 
-    Raises :class:`Uncompilable` for data the core cannot carry (a number that is not
+    Raises ``Uncompilable`` for data the core cannot carry (a number that is not
     finite, or past 64 bits): such a customer is planned by the Python planner.
     """
     events = [

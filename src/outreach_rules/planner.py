@@ -2,9 +2,9 @@
 
 Three stages, each a separate piece:
 
-1. the trigger engine proposes (:mod:`outreach_rules.engines`);
+1. the trigger engine proposes (``outreach_rules.engines``);
 2. guards place each proposal in time, as the least fixpoint of their operators
-   (:func:`outreach_rules.timeline.operators.settle`): first the guards that hold whatever
+   (``outreach_rules.timeline.operators.settle``): first the guards that hold whatever
    the channel, then, for each channel in the intent's order, those of that channel;
 3. proposals are placed in priority order, each placed decision counting against the
    caps and spacing of those after it, on the first channel that can carry it.
@@ -98,7 +98,7 @@ def plan(
 
     ``history`` holds the customer's own events and the broadcasts (events without a
     customer), in any order; events with the same id count once. ``now`` is an aware
-    instant, an ISO 8601 string with an offset, or a :class:`~outreach_rules.Clock`.
+    instant, an ISO 8601 string with an offset, or a [`Clock`][outreach_rules.Clock].
     Events dated after ``now`` are taken as known (a delivery or an invoice already
     scheduled). A proposal that lapsed before ``now`` is no longer a decision and is left
     out; one that guards push past its expiry is kept, suppressed, with the reason.
@@ -121,9 +121,10 @@ def plan_records(
     """``plan(...).to_records()``, the same bytes, without building the value objects.
 
     The batch paths (the command line, Spark) use it: instants go from epoch seconds
-    straight to ISO 8601 text. ``trace`` is one of :data:`TRACES`: ``full`` (each step
+    straight to ISO 8601 text. ``trace`` is one of ``TRACES``: ``full`` (each step
     with its sentence), ``compact`` (each step with a reason code and its parameters,
-    which :func:`outreach_rules.full_record` renders back) or ``none`` (no trace).
+    which [`full_record`][outreach_rules.full_record] renders back) or ``none`` (no
+    trace).
     """
     check_trace(trace)
     at = now_epoch(now)
@@ -205,13 +206,13 @@ def _checked_arguments(
 
 
 def check_policy(policy: Any) -> None:
-    """Refuse a ``policy`` argument that is not a :class:`Policy`."""
+    """Refuse a ``policy`` argument that is not a [`Policy`][outreach_rules.Policy]."""
     hint = "use Policy.default() or Policy.from_file(path)"
     check.argument(policy, Policy, "policy", what="a Policy", hint=hint)
 
 
 def check_customer(customer: Any) -> None:
-    """Refuse a ``customer`` argument that is not a :class:`Customer`."""
+    """Refuse a ``customer`` argument that is not a [`Customer`][outreach_rules.Customer]."""
     hint = "build one with Customer(id=..., timezone=..., country=..., since=...)"
     check.argument(customer, Customer, "customer", what="a Customer", hint=hint)
 
@@ -222,7 +223,7 @@ def check_history(history: Any, name: str = "history") -> None:
 
 
 def check_trace(trace: Any) -> None:
-    """Refuse a ``trace`` that is not one of :data:`TRACES`."""
+    """Refuse a ``trace`` that is not one of ``TRACES``."""
     if not isinstance(trace, str) or trace not in TRACES:
         raise InputError(
             "is not a trace level",
@@ -233,7 +234,7 @@ def check_trace(trace: Any) -> None:
 
 
 def check_engine(name: str) -> Engine:
-    """The trigger engine called ``name``; an :class:`InputError` names the choices."""
+    """The trigger engine called ``name``; an ``InputError`` names the choices."""
     found = ENGINES.get(name) if isinstance(name, str) else None
     if found is None:
         raise InputError(
@@ -451,7 +452,7 @@ def _stopped(draft: _Draft, settlement: Settlement, proposal: Proposal, zone: Zo
 
 
 def _stop_reason(settlement: Settlement, proposal: Proposal, owned: _Owned) -> Reason:
-    """:func:`_stop_text` as data: ``blocked`` or ``lapses``, with what renders it."""
+    """``_stop_text`` as data: ``blocked`` or ``lapses``, with what renders it."""
     if settlement.blocked is not None:
         guard, blocked = settlement.blocked
         channel = owned.get(id(guard))

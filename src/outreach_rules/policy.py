@@ -151,7 +151,7 @@ class Policy:
         return Policy(**structure(merged, reader))
 
     def lint(self) -> tuple[Finding, ...]:
-        """What in this policy is probably a mistake; see :mod:`outreach_rules.lint`."""
+        """What in this policy is probably a mistake; see ``outreach_rules.lint``."""
         return lint(self)
 
     def rule(self, rule_id: str) -> Trigger | GuardRule:

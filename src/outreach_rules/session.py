@@ -1,14 +1,16 @@
 """A streaming session: post events as they come, learn what changed, hand out what is due.
 
-A :class:`Session` keeps customers, histories, current plans and an outbox in a store:
-in memory (the default), SQLite (``store="sqlite:///outreach.db"``) or PostgreSQL
-(``store="postgresql://..."``). Posting an event is one transaction: the event is stored
+A [`Session`][outreach_rules.session.Session] keeps customers, histories, current plans and
+an outbox in a store: in memory (the default), SQLite (``store="sqlite:///outreach.db"``) or
+PostgreSQL (``store="postgresql://..."``). Posting an event is one transaction: the event is stored
 (an id already stored is applied once), the customer is re-planned from the whole history
 (a broadcast re-plans everyone), the plan is stored, and the difference is returned.
 
-Senders take due decisions with :meth:`Session.claim_due`, which hands each one to one
-caller under a lease, and confirm with :meth:`Session.record_sent`, which adds the
-contact to the history so that caps count it. A lease that runs out makes the decision
+Senders take due decisions with
+[`Session.claim_due`][outreach_rules.session.Session.claim_due], which hands each one to one
+caller under a lease, and confirm with
+[`Session.record_sent`][outreach_rules.session.Session.record_sent], which adds the contact
+to the history so that caps count it. A lease that runs out makes the decision
 claimable again; a decision that a later event cancelled or moved is never handed out in
 its old form. Decision ids are stable, so a sender can deduplicate too.
 

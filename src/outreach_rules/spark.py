@@ -1,7 +1,7 @@
-"""Planning on Apache Spark: :func:`plan_dataframe`, the same decisions as ``outreach-rules plan``.
+"""Planning on Apache Spark: ``plan_dataframe``, the same decisions as ``outreach-rules plan``.
 
 Install the ``spark`` extra (``pip install 'outreach-rules[spark]'``); importing this module
-without pyspark raises :class:`~outreach_rules.errors.MissingDependency`.
+without pyspark raises [`MissingDependency`][outreach_rules.MissingDependency].
 
 How the work is laid out (DESIGN.md, "Past one process"), all of it lazy until an action:
 
@@ -14,7 +14,7 @@ How the work is laid out (DESIGN.md, "Past one process"), all of it lazy until a
 3. Items are repartitioned by key and sorted by key, kind and row in each partition: Spark's
    own hash partitioning and sort, nothing collected to the driver, no partitioner of ours.
 4. ``mapInArrow`` walks each partition as a stream of groups (a customer, then their events)
-   and plans them through :func:`~outreach_rules.batch.record_groups`, the path the command
+   and plans them through ``record_groups``, the path the command
    line takes, with its readers, its on-error policy and its reasons.
 
 The policy travels as JSON text in the function's closure, which Spark ships to the
@@ -163,7 +163,7 @@ def plan_dataframe(
     on_error: OnError = "fail",
 ) -> DataFrame | tuple[DataFrame, DataFrame]:
     """Every customer's decisions at ``now``, planned on the executors: one row per decision,
-    in :data:`DECISION_SCHEMA`, the records ``outreach-rules plan`` writes for the same input.
+    in ``DECISION_SCHEMA``, the records ``outreach-rules plan`` writes for the same input.
 
     ``customers`` and ``events`` are DataFrames in the columns of the data contract (what
     ``spark.read.json`` gives for its files, or a table with those columns: instants as ISO
@@ -174,7 +174,7 @@ def plan_dataframe(
 
     Bad rows are never dropped silently. With ``on_error="fail"`` the job fails, when an
     action runs it, on the first bad row met, naming it (``events:3, at=...``); with
-    ``"skip"`` the result is ``(decisions, rejects)``, the rejects in :data:`REJECT_SCHEMA`
+    ``"skip"`` the result is ``(decisions, rejects)``, the rejects in ``REJECT_SCHEMA``
     with the command line's reasons. Both come from one planning pass, persisted so that
     using both plans once.
 

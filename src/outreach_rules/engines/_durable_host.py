@@ -1,6 +1,6 @@
 """The library's own durable-rules host: where a customer's replay runs.
 
-Imported only when ``engine="durable"`` is asked for (:mod:`outreach_rules.engines.durable`),
+Imported only when ``engine="durable"`` is asked for (``outreach_rules.engines.durable``),
 since durable-rules' C extension does not import everywhere. What this module guards
 against, each measured on durable-rules 2.0.28:
 

@@ -1,7 +1,7 @@
 """The durable-rules trigger engine: the policy's triggers as a Rete ruleset, one replay each.
 
 ``propose(policy, history, now)`` proposes exactly what the reference matcher
-(:mod:`outreach_rules.engines.native`) proposes. The pattern matching of events (the
+(``outreach_rules.engines.native``) proposes. The pattern matching of events (the
 anchor, ``first_only``, ``requires``, ``unless``, a contact already sent, correlation by
 ``ref``) runs in durable-rules' C engine; what it has no words for stays in Python around
 it: the ``when`` conditions (tested by the anchor's action), time arithmetic in the
@@ -67,7 +67,7 @@ CONTACT_SENT = "contact_sent"
 
 PROPERTIES = ("t", "id", "sid", "z", "k", "r", "at", "o", "ci", "g", "cr", "l", "pr", "w", "ba")
 """Every property name a fact may have. durable-rules tells property names apart by their
-32-bit hash (:func:`fnv1a32`), so a test checks that these hash apart.
+32-bit hash (``fnv1a32``), so a test checks that these hash apart.
 
 ``t`` the fact's type (``e`` an event, ``c`` the customer's start, ``p`` a proposal),
 ``z`` always 1 (see ``_same_session``),
@@ -93,8 +93,8 @@ def fnv1a32(text: str) -> int:
 def propose(policy: Policy, history: History, now: int) -> list[Proposal]:
     """Every trigger's proposals for this history, one per intent and ref, as native's.
 
-    Raises :class:`~outreach_rules.EngineUnavailable` where durable-rules cannot be
-    imported (Python 3.13+), and :class:`~outreach_rules.EngineError` when durable-rules
+    Raises [`EngineUnavailable`][outreach_rules.EngineUnavailable] where durable-rules cannot be
+    imported (Python 3.13+), and [`EngineError`][outreach_rules.EngineError] when durable-rules
     fails: a session or fact id whose 32-bit hash collides, an error it swallowed.
     """
     run = _runtime()
@@ -277,9 +277,9 @@ def _same_session(term: str) -> Any:
 class Replay:
     """One customer's history as facts, what the rules' actions assert, and what is read.
 
-    The host (``_durable_host``) feeds :meth:`opening` to durable-rules in order, calls
-    :meth:`anchored` and :meth:`ready` from the actions, and hands the proposal facts still
-    standing at the end to :meth:`proposals`.
+    The host (``_durable_host``) feeds ``opening`` to durable-rules in order, calls
+    ``anchored`` and ``ready`` from the actions, and hands the proposal facts still
+    standing at the end to ``proposals``.
     """
 
     def __init__(self, program: Program, policy: Policy, history: History, now: int) -> None:

@@ -1,6 +1,6 @@
 """Conditions that triggers and guards test: on the anchor event, the customer, the history.
 
-A condition is evaluated in a :class:`Context`: the customer, their history, and the
+A condition is evaluated in a ``Context``: the customer, their history, and the
 *anchor* a proposal grew from (the order placed, the complaint opened) with its instant.
 """
 
@@ -45,7 +45,7 @@ class Context:
 
 
 class Condition(Protocol):
-    """A test on a :class:`Context`."""
+    """A test on a ``Context``."""
 
     def holds(self, context: Context, /) -> bool:
         """Whether the condition holds."""
@@ -229,7 +229,7 @@ class Sent:
 
 
 def is_condition(value: Any) -> bool:
-    """Whether ``value`` can serve as a :class:`Condition` (it has ``holds``)."""
+    """Whether ``value`` can serve as a ``Condition`` (it has ``holds``)."""
     return callable(getattr(value, "holds", None))
 
 
@@ -286,7 +286,7 @@ def first_holds(condition: Condition, customer: Customer, history: History) -> i
 
 
 def is_lasting(condition: Condition) -> bool:
-    """Whether :func:`first_holds` can answer for ``condition``."""
+    """Whether ``first_holds`` can answer for ``condition``."""
     if isinstance(condition, Match):
         return condition.on_customer
     if isinstance(condition, Tenure):

@@ -1,9 +1,9 @@
 """Guard rules: where in time a proposal may be placed, and why.
 
-A :class:`GuardRule` says which proposals it applies to (intents, categories, channels,
-conditions on the anchor) and holds a *spec*. For each proposal the spec builds a guard
-operator from :mod:`outreach_rules.timeline`, fitted to the customer's zone, country and
-history, and to the decisions already placed in the plan.
+A [`GuardRule`][outreach_rules.GuardRule] says which proposals it applies to (intents,
+categories, channels, conditions on the anchor) and holds a *spec*. For each proposal the
+spec builds a guard operator from ``outreach_rules.timeline``, fitted to the customer's
+zone, country and history, and to the decisions already placed in the plan.
 """
 
 from __future__ import annotations

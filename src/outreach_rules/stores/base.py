@@ -1,4 +1,4 @@
-"""What a :class:`~outreach_rules.session.Session` keeps, and where: the Store protocol.
+"""What a [`Session`][outreach_rules.session.Session] keeps, and where: the Store protocol.
 
 A store holds customers, their events (an event id is stored once), each customer's
 current decisions and the outbox: the scheduled ones, each with a version that changes
@@ -79,7 +79,7 @@ class Transaction(Protocol):
     ) -> bool:
         """Store an event; False when an event with that id is already stored.
 
-        Raises :class:`~outreach_rules.errors.InputError` when the stored one differs.
+        Raises [`InputError`][outreach_rules.InputError] when the stored one differs.
         """
 
     def events(self, customer_id: str) -> list[dict[str, Any]]:

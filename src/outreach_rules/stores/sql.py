@@ -3,7 +3,7 @@
 Both keep the same tables (docs/stores.md describes each table and index):
 
 - ``outreach_rules_schema``: the schema's version; a newer one than the library knows is
-  refused with :class:`~outreach_rules.stores.base.SchemaError`;
+  refused with [`SchemaError`][outreach_rules.stores.SchemaError];
 - ``customers``: one record per customer, in the data contract;
 - ``events``: every event once (a unique index on its id), in the order stored;
 - ``decisions``: every decision made, with its status, send time, version and lease; the
@@ -11,12 +11,12 @@ Both keep the same tables (docs/stores.md describes each table and index):
 
 Two sessions never undo each other's work. On SQLite every transaction starts with
 ``BEGIN IMMEDIATE``, so writers take turns: a turn is asked for again and again, briefly,
-rather than left to SQLite's busy handler, whose waits grow to a tenth of a second and let a
-writer that just finished win every next turn (see :class:`SqliteStore`). On PostgreSQL a
-transaction locks its customer's row, then the customer's decisions it will rewrite
-(``FOR UPDATE``), and claiming skips the decisions another transaction holds
-(``FOR UPDATE SKIP LOCKED``): a claim is never overwritten by a re-plan that read the
-decision before it.
+rather than left to SQLite's busy handler, whose waits grow to a tenth of a second and let
+a writer that just finished win every next turn (see
+[`SqliteStore`][outreach_rules.stores.SqliteStore]). On PostgreSQL a transaction locks its
+customer's row, then the customer's decisions it will rewrite (``FOR UPDATE``), and claiming
+skips the decisions another transaction holds (``FOR UPDATE SKIP LOCKED``): a claim is never
+overwritten by a re-plan that read the decision before it.
 
 Opening a store only reads when the schema is complete, so it never waits for another
 session's work; it creates what is missing (under an advisory lock on PostgreSQL) only when
@@ -318,7 +318,8 @@ class SqliteStore:
     with several senders and posters on one file, one poster was starved. Here the lock is
     asked for every millisecond or so, at random, by every waiter alike; and a connection
     whose last turn was fought over lets a moment pass before asking again, so that those
-    waiting get it first. After about a minute of trying, :class:`StoreError` says so.
+    waiting get it first. After about a minute of trying,
+    [`StoreError`][outreach_rules.stores.StoreError] says so.
     """
 
     def __init__(self, path: str | Path) -> None:

@@ -1,12 +1,13 @@
 """Test helpers for code built on outreach-rules: assertions, clocks, hypothesis strategies.
 
-- :func:`assert_scheduled`, :func:`assert_not_scheduled` and :func:`assert_within_hours`,
+- ``assert_scheduled``, ``assert_not_scheduled`` and ``assert_within_hours``,
   whose failure messages show the decision's trace;
-- :class:`Clock` and :class:`FrozenClock`, for a ``now`` that stands still;
-- hypothesis strategies (:mod:`outreach_rules.testing.strategies`): customers, coherent
+- [`Clock`][outreach_rules.Clock] and [`FrozenClock`][outreach_rules.FrozenClock], for a
+  ``now`` that stands still;
+- hypothesis strategies (``outreach_rules.testing.strategies``): customers, coherent
   histories, tricky instants, valid policies;
-- a pytest plugin (:mod:`outreach_rules.testing.plugin`), registered when the library is
-  installed, and policy scenarios (:mod:`outreach_rules.testing.scenarios`).
+- a pytest plugin (``outreach_rules.testing.plugin``), registered when the library is
+  installed, and policy scenarios (``outreach_rules.testing.scenarios``).
 
 The strategies need hypothesis (``pip install 'outreach-rules[testing]'``); they are
 imported from here only when first used, so everything else works without it. The

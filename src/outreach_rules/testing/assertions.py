@@ -1,6 +1,6 @@
 """Assertions about plans, whose failure messages show why the plan says what it says.
 
-Each raises :class:`AssertionError` with the decision's trace (every rule consulted, what it
+Each raises ``AssertionError`` with the decision's trace (every rule consulted, what it
 did and why), or the whole plan's explanation when the decision is missing, so a failing
 test says which rule put the message where it is::
 
@@ -21,7 +21,7 @@ Times in ``between`` and ``before`` take three forms, told apart by how they are
   library: write its local time as a string instead.
 
 ``between`` is a closed range: both ends are included, so ``("09:00", "09:00")`` pins a
-send time to 09:00 sharp. :func:`assert_within_hours` reads like a policy's allowed hours
+send time to 09:00 sharp. ``assert_within_hours`` reads like a policy's allowed hours
 instead: from ``start`` up to, not including, ``end``.
 """
 
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 ABSENT = "absent"
-"""The status an :class:`Expectation` gives for "no decision at all"."""
+"""The status an ``Expectation`` gives for "no decision at all"."""
 
 _CLOCK = re.compile(r"(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)|(?P<midnight>24:00)")
 _TIME_HINT = (
@@ -270,7 +270,7 @@ class Expectation:
     """What one decision of a plan should be: the test behind every assertion here, and
     behind each ``expect`` entry of a scenario file.
 
-    ``status`` is a :class:`~outreach_rules.Status` or ``"absent"`` (no decision at all);
+    ``status`` is a [`Status`][outreach_rules.Status] or ``"absent"`` (no decision at all);
     ``channel``, ``between`` and ``waiting_for`` are checked when given; ``trace`` names
     rules that must appear in the decision's trace, each optionally with the effect it
     had (``"gift-season: deferred"``). With ``ref`` None, any decision for the intent

@@ -6,10 +6,10 @@ so every test can ask for:
 - ``outreach_policy``: the policy under test: the built-in playbook, or the file that
   the ini option ``outreach_policy`` names (relative to the ini file), loaded once;
 - ``make_customer``: a factory of customers, ``make_customer(timezone="Asia/Kolkata")``,
-  with defaults for every field (:data:`CUSTOMER_DEFAULTS`);
+  with defaults for every field (``CUSTOMER_DEFAULTS``);
 - ``make_history``: a factory of histories, from events, contacts, records of the data
   contract, or ``(kind, at, ref, data)`` tuples;
-- ``frozen_now``: a :class:`~outreach_rules.FrozenClock` standing at :data:`FROZEN_NOW`
+- ``frozen_now``: a [`FrozenClock`][outreach_rules.FrozenClock] standing at ``FROZEN_NOW``
   (Monday 1 June 2026, 09:00 UTC), or at the ini option ``outreach_now``.
 
 For example, in ``pyproject.toml``::
@@ -23,7 +23,7 @@ a test run that does not use them, refuses at start-up (a usage error, once) an
 ``outreach_policy`` that names no file or an ``outreach_now`` that is no instant, loads the
 policy only when a test asks for it, imports
 nothing but the library itself, and never needs hypothesis (only the strategies of
-:mod:`outreach_rules.testing` do). Turn it off with ``-p no:outreach_rules``.
+``outreach_rules.testing`` do). Turn it off with ``-p no:outreach_rules``.
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def make_customer() -> Callable[..., Customer]:
 
     Fields are those of a customer record in the data contract (``id``, ``timezone``,
     ``country``, ``since``, ``channels``, ``consents``, ``attributes``); those not given
-    come from :data:`CUSTOMER_DEFAULTS`. A bad field raises the library's
-    :class:`~outreach_rules.InputError`, naming it.
+    come from ``CUSTOMER_DEFAULTS``. A bad field raises the library's
+    [`InputError`][outreach_rules.InputError], naming it.
     """
 
     def make(**fields: Any) -> Customer:
@@ -141,7 +141,7 @@ def make_customer() -> Callable[..., Customer]:
 def make_history() -> Callable[..., list[Event]]:
     """A factory of histories: ``make_history(*items, customer="c1")``, a list of events.
 
-    Each item is an :class:`~outreach_rules.Event`, a :class:`~outreach_rules.Contact`, an
+    Each item is an [`Event`][outreach_rules.Event], a [`Contact`][outreach_rules.Contact], an
     event record of the data contract (``{"kind": ..., "at": ..., "ref": ..., "data": ...}``)
     or a tuple ``(kind, at)``, ``(kind, at, ref)`` or ``(kind, at, ref, data)``. Records
     and tuples belong to ``customer`` (a customer or its id) unless a record says
@@ -187,9 +187,9 @@ def _record(item: Any, position: int) -> dict[str, Any]:
 
 @pytest.fixture
 def frozen_now(pytestconfig: pytest.Config) -> FrozenClock:
-    """A :class:`~outreach_rules.FrozenClock` at :data:`FROZEN_NOW`, or at the ini option
+    """A [`FrozenClock`][outreach_rules.FrozenClock] at ``FROZEN_NOW``, or at the ini option
     ``outreach_now``; a new one for each test, so ``advance()`` stays within it.
 
-    Pass it as ``now`` to :func:`~outreach_rules.plan`, which reads it as a clock.
+    Pass it as ``now`` to [`plan`][outreach_rules.plan], which reads it as a clock.
     """
     return FrozenClock(_ini(pytestconfig, "outreach_now") or FROZEN_NOW)

@@ -32,7 +32,7 @@ The same in YAML is a mapping with ``defaults`` and a list ``scenarios``. A scen
 - ``customer``: a customer record of the data contract, merged field by field over the
   one in ``defaults``;
 - ``events``: event records of the data contract; ``customer`` may be left out;
-- ``expect``: one or more expectations (:class:`~outreach_rules.testing.assertions.Expectation`),
+- ``expect``: one or more expectations (``Expectation``),
   each with ``intent``, and optionally ``ref``, ``status`` (``scheduled``, the default,
   ``waiting``, ``suppressed``, or ``absent`` for no decision at all), ``channel``,
   ``between`` (two times: ``"HH:MM"`` times of day or dates and times on the customer's
@@ -81,7 +81,7 @@ __all__ = [
 
 PLAYBOOK_SCENARIOS = "default"
 """The name that stands for the built-in playbook's own scenario file, on the command
-line and in :func:`load_scenarios`."""
+line and in ``load_scenarios``."""
 
 _PLAYBOOK_FILE = "playbook/scenarios.toml"
 _SUFFIXES = (".toml", ".yaml", ".yml")
@@ -209,7 +209,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     """The scenarios of a TOML or YAML file (``"default"``: the playbook's own).
 
     A file that cannot be read, or a scenario in it that is not well formed, raises
-    :class:`ScenarioError` naming the file, the line, the scenario and the field.
+    ``ScenarioError`` naming the file, the line, the scenario and the field.
     """
     if str(path) == PLAYBOOK_SCENARIOS:
         with resources.as_file(resources.files("outreach_rules") / _PLAYBOOK_FILE) as file:
@@ -429,7 +429,7 @@ def _expectation(reader: _Reader, path: str, item: Any) -> Expectation:
 def run_scenarios(policy: Policy, scenarios: Iterable[Scenario | str | Path]) -> Report:
     """Plan every scenario under ``policy`` and check its expectations.
 
-    ``scenarios`` holds :class:`Scenario` values or files to load them from
+    ``scenarios`` holds ``Scenario`` values or files to load them from
     (``"default"``: the playbook's own).
     """
     loaded: list[Scenario] = []

@@ -5,22 +5,22 @@ Local-time rules break where the local calendar is irregular: around a change of
 strategies pick such moments much more often than a uniform draw would, and ordinary
 instants too, so that a property that holds on them holds everywhere.
 
-:func:`policies` builds valid policies by construction, from the rule value objects: every
+``policies`` builds valid policies by construction, from the rule value objects: every
 guard spec and every condition kind, durations forwards and backwards, in calendar months
 and exact seconds. Every value it draws fits TOML, YAML and JSON alike, so a policy
 round-trips through each file format; the smaller strategies it uses are public too.
 Keywords narrow them:
 
-- ``intents``: for :func:`policies`, the policy's ``Intent`` values (otherwise one to
-  ``max_intents`` are drawn); for :func:`triggers` and :func:`guard_rules`, the intent
+- ``intents``: for ``policies``, the policy's ``Intent`` values (otherwise one to
+  ``max_intents`` are drawn); for ``triggers`` and ``guard_rules``, the intent
   names they may propose or scope (any name when not given);
 - ``kinds``: the event kinds that rules, specs and conditions name (otherwise those of
   DESIGN.md and made-up ones);
 - ``min_rules`` and ``max_rules``: how many triggers and guard rules a policy has;
-- ``recurring`` (:func:`triggers`): True for only recurring triggers, False for none;
+- ``recurring`` (``triggers``): True for only recurring triggers, False for none;
   a recurring trigger is on ``"customer"`` and has only lasting conditions;
-- ``lasting`` (:func:`conditions`): only conditions that stay true once they hold;
-- ``allow_negative``, ``allow_months``, ``allow_zero`` (:func:`durations`).
+- ``lasting`` (``conditions``): only conditions that stay true once they hold;
+- ``allow_negative``, ``allow_months``, ``allow_zero`` (``durations``).
 """
 
 from __future__ import annotations
@@ -130,8 +130,8 @@ _TRANSITION_REACH = (3 * 60, 3 * 60, 3 * 60, 2 * 1_440)
 def zones() -> st.SearchStrategy[str]:
     """IANA time zone names: both hemispheres, half- and quarter-hour offsets, and UTC.
 
-    The names are :data:`ZONE_NAMES`; pass one to :func:`outreach_rules.timeline.zone.zone`
-    for its :class:`~outreach_rules.timeline.zone.Zone`.
+    The names are ``ZONE_NAMES``; pass one to ``outreach_rules.timeline.zone.zone``
+    for its ``Zone``.
     """
     return st.sampled_from(ZONE_NAMES)
 
@@ -147,7 +147,7 @@ def epoch_instants(
     They fall between ``start`` and ``end``, both included (rounded inwards to whole
     minutes). About half lie within hours or days of a change of clocks in ``zone``, and
     many others around the local end of a month or February 29; the rest are uniform.
-    Without ``zone``, a zone is drawn from :func:`zones` for each instant.
+    Without ``zone``, a zone is drawn from ``zones`` for each instant.
     """
     low, high = _bounds(start, end)
     if zone is None:
@@ -163,7 +163,7 @@ def instants(
 ) -> st.SearchStrategy[pendulum.DateTime]:
     """Aware pendulum ``DateTime`` values in UTC, in whole minutes.
 
-    They are drawn as by :func:`epoch_instants`, which describes the arguments.
+    They are drawn as by ``epoch_instants``, which describes the arguments.
     """
     return epoch_instants(zone, start=start, end=end).map(from_epoch)
 
@@ -722,7 +722,7 @@ def customers(
     consents: Mapping[str, bool] | st.SearchStrategy[Mapping[str, bool]] | None = None,
     attributes: Mapping[str, Any] | st.SearchStrategy[Mapping[str, Any]] | None = None,
 ) -> st.SearchStrategy[Customer]:
-    """Valid customers: every zone of :data:`ZONE_NAMES` (both hemispheres, half- and
+    """Valid customers: every zone of ``ZONE_NAMES`` (both hemispheres, half- and
     quarter-hour offsets) with a country that goes with it, often with a subdivision
     (``'US-FL'``, ``'GB-SCT'``), reachable on at least one channel.
 
@@ -855,7 +855,7 @@ def events(
     ``data.channel`` of an outage, ``data.intent`` and ``data.channel`` of a contact), and
     its ``ref`` is one of a few per kind (``o1``-``o3`` for orders), so that events drawn
     apart may still be about the same thing. For stories that hang together (a delivery
-    after its order) use :func:`histories`.
+    after its order) use ``histories``.
 
     ``kinds`` narrows the kinds (by default those of DESIGN.md; others get no data);
     the instant lies between ``start`` (default: the customer's ``since``) and ``end``, or
@@ -1085,7 +1085,7 @@ ENGINE_KINDS: tuple[str, ...] = (
     "complaint_opened",
     "contact_sent",
 )
-"""The few event kinds :func:`engine_policies` and :func:`engine_histories` use by default:
+"""The few event kinds ``engine_policies`` and ``engine_histories`` use by default:
 few enough that triggers and events meet often."""
 
 _ENGINE_INTENTS = ("ask", "thank", "call")
@@ -1097,9 +1097,9 @@ _ENGINE_START, _ENGINE_END = "2015-01-01T00:00:00Z", "2035-01-01T00:00:00Z"
 def engine_policies(
     *, kinds: Sequence[str] = ENGINE_KINDS, max_triggers: int = 5
 ) -> st.SearchStrategy[Policy]:
-    """Policies of one to ``max_triggers`` triggers (drawn by :func:`triggers`) on
+    """Policies of one to ``max_triggers`` triggers (drawn by ``triggers``) on
     ``kinds``, and no guards; intents among ``ask``, ``thank`` and ``call``. Some triggers
-    measure their times from ``data.due``, which :func:`engine_histories` may give."""
+    measure their times from ``data.due``, which ``engine_histories`` may give."""
     if not kinds:
         raise InvalidArgument("kinds must name at least one event kind")
     if max_triggers < 1:
@@ -1182,8 +1182,8 @@ def _engine_histories(
 def trigger_cases(
     draw: st.DrawFn, *, kinds: Sequence[str] = ENGINE_KINDS, max_histories: int = 3
 ) -> tuple[Policy, Customer, list[list[Event]], int]:
-    """A policy from :func:`engine_policies`, a customer, one to ``max_histories`` of their
-    possible histories from :func:`engine_histories`, and the instant to plan at (epoch
+    """A policy from ``engine_policies``, a customer, one to ``max_histories`` of their
+    possible histories from ``engine_histories``, and the instant to plan at (epoch
     seconds), within the histories' span."""
     policy = draw(engine_policies(kinds=kinds))
     customer = Customer(

@@ -1,7 +1,7 @@
 """Guards on the customer's local calendar: hours of the day, business days, annual windows.
 
 A *wall rule* says which local dates and times are allowed, in wall seconds (see
-:mod:`outreach_rules.timeline.zone`), knowing nothing of zones. :class:`LocalTime` turns a
+``outreach_rules.timeline.zone``), knowing nothing of zones. ``LocalTime`` turns a
 wall rule into a guard on instants for one zone. It walks the zone's stretches of constant
 offset, so a rule such as "from 02:30" on a day when 02:00-03:00 is skipped allows the
 first instant after the gap, and on a day when 01:00-02:00 happens twice the rule is
@@ -52,7 +52,7 @@ class WallRule(Protocol):
 
 def weekday_set(days: Iterable[int]) -> frozenset[int]:
     """Weekday numbers as a frozenset; anything but a collection as it is, for
-    :func:`check_weekdays` to refuse."""
+    ``check_weekdays`` to refuse."""
     if isinstance(days, list | tuple | set | frozenset | range):
         return frozenset(days)
     return days  # type: ignore[return-value]
@@ -66,7 +66,7 @@ def check_weekdays(_: object, __: attrs.Attribute[frozenset[int]], days: object)
 
 
 def month_day(value: Any) -> tuple[int, int]:
-    """``(month, day)`` as a tuple; anything else as it is, for :func:`check_month_day`."""
+    """``(month, day)`` as a tuple; anything else as it is, for ``check_month_day``."""
     converted: tuple[int, int] = tuple(value) if isinstance(value, list | tuple) else value
     return converted
 

@@ -21,7 +21,7 @@ class Clock(Protocol):
 
 
 def now_epoch(now: Any) -> int:
-    """Epoch seconds of ``now``: an accepted instant, or a :class:`Clock` to ask."""
+    """Epoch seconds of ``now``: an accepted instant, or a ``Clock`` to ask."""
     # Every datetime has a now() classmethod, so it would pass for a Clock: the wall clock
     # must never be read here, hence instants first.
     if isinstance(now, dt.datetime | str) or not isinstance(now, Clock):

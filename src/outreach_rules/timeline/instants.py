@@ -1,6 +1,6 @@
 """Instants and durations at the library's edge: accepting them, and adding them in a zone.
 
-An instant is accepted as an aware :class:`datetime.datetime`, a pendulum ``DateTime``
+An instant is accepted as an aware ``datetime.datetime``, a pendulum ``DateTime``
 or an ISO 8601 string with an offset (``2026-12-10T14:00:00Z``). A naive datetime, or a
 string without an offset, is an error: the library never guesses a zone. Instants are
 kept to the whole second; inside the planner they are integer seconds since the epoch.
@@ -102,7 +102,7 @@ class Seconds(int):
 
 
 def checked(value: Any, field: str) -> Seconds:
-    """``value`` as :class:`Seconds`, accepting what :func:`epoch` accepts."""
+    """``value`` as ``Seconds``, accepting what ``epoch`` accepts."""
     return value if isinstance(value, Seconds) else Seconds(epoch(value, field))
 
 

@@ -1,14 +1,14 @@
 """The next-allowed algebra: guards as operators on instants, and their least fixpoint.
 
 A guard stands for a set of allowed instants. Its operator ``next_allowed(t)`` returns the
-least allowed instant at or after ``t``, or :class:`Blocked` when there is none. Such an
+least allowed instant at or after ``t``, or ``Blocked`` when there is none. Such an
 operator is extensive (``next_allowed(t) >= t``), monotone and idempotent, so applying a
 set of guards in turn until none moves ``t`` reaches the least instant that all of them
 allow: the fixpoint exists, is unique and is the earliest allowed instant, whatever the
 order in which the guards are applied.
 
 Instants here are integer seconds since the epoch; local-time guards live in
-:mod:`outreach_rules.timeline.calendar`.
+``outreach_rules.timeline.calendar``.
 """
 
 from __future__ import annotations
@@ -192,9 +192,9 @@ def settle(
     """Apply ``guards`` in turn from ``start`` until none moves the instant.
 
     The instant may not pass ``expires`` (inclusive). Raises
-    :class:`~outreach_rules.errors.MaxIterationsReached` when the guards have moved it
+    [`MaxIterationsReached`][outreach_rules.MaxIterationsReached] when the guards have moved it
     ``max_moves`` times without agreeing, which only guards that break the contract of
-    :class:`Guard`, or a calendar with no allowed day in years, can do.
+    ``Guard``, or a calendar with no allowed day in years, can do.
     """
     t = start
     moves: list[Move] = []

@@ -57,7 +57,7 @@ def wall_of_date(date: dt.date) -> int:
 
 
 def weekday_of_wall(wall: int) -> int:
-    """Monday is 0 and Sunday is 6, as in :meth:`datetime.date.weekday`."""
+    """Monday is 0 and Sunday is 6, as in ``datetime.date.weekday``."""
     # 1970-01-01 was a Thursday.
     return (wall // DAY + 3) % 7
 
@@ -65,7 +65,7 @@ def weekday_of_wall(wall: int) -> int:
 class Zone:
     """An IANA time zone with its UTC offsets tabulated year by year, on first use.
 
-    Obtain one with :func:`zone`, which shares tables between callers.
+    Obtain one with ``zone``, which shares tables between callers.
     """
 
     __slots__ = ("_last", "_tz", "_years", "name")
@@ -236,7 +236,7 @@ class Zone:
 
 @functools.cache
 def zone(name: str) -> Zone:
-    """The shared :class:`Zone` for an IANA name such as ``'Europe/London'``."""
+    """The shared ``Zone`` for an IANA name such as ``'Europe/London'``."""
     return Zone(name)
 
 
