@@ -187,3 +187,29 @@ def test_errors_come_before_warnings():
 def test_policy_lint_is_the_lint_function():
     policy: Policy = shop_policy().with_overrides({"intents": {"welcome": {"priority": 50}}})
     assert policy.lint() == lint(policy)
+
+
+def test_a_condition_on_a_time_zone_that_does_not_exist_is_a_warning():
+    when = [{"field": "customer.timezone", "op": "eq", "value": "Europe/Londn"}]
+    found = findings({"triggers": [{"id": "review-after-delivery", "when": when}]})
+    assert [(f.code, f.subject, f.severity) for f in found] == [
+        ("unknown-time-zone", "review-after-delivery", Severity.WARNING)
+    ]
+    assert "compares customer.timezone with 'Europe/Londn'" in str(found[0])
+    assert found[0].hint == "did you mean 'Europe/London'?"
+
+
+def test_each_unknown_zone_of_a_list_is_named_and_known_zones_are_not():
+    zones = ["UTC", "America/New_York", "Mars/Olympus_Mons", "Etc/GMT+5"]
+    when = [{"any": [{"field": "customer.timezone", "op": "in", "value": zones}]}]
+    found = findings({"guards": [{"id": "quiet-hours", "when": when}]})
+    assert [(f.code, f.subject) for f in found] == [("unknown-time-zone", "quiet-hours")]
+    assert "'Mars/Olympus_Mons'" in found[0].message
+
+
+def test_zones_in_other_fields_and_presence_tests_are_left_alone():
+    when = [
+        {"field": "customer.attributes.zone", "op": "eq", "value": "Nowhere/Land"},
+        {"field": "customer.timezone", "op": "exists"},
+    ]
+    assert findings({"triggers": [{"id": "review-after-delivery", "when": when}]}) == []

@@ -2,20 +2,23 @@
 
 A policy that loads is well formed; lint looks for what it cannot do as intended: a rule
 that can never fire, caps at odds with each other, an intent with no usable channel,
-priorities that tie. Errors mean something will never happen; warnings are worth a look.
+priorities that tie, a condition on ``customer.timezone`` that names no time zone. Errors
+mean something will never happen; warnings are worth a look.
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
+import functools
+import zoneinfo
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import attrs
 
 from outreach_rules.model import Category, Channel, Intent
-from outreach_rules.rules.conditions import AnyOf, Condition, Count, Sent, Tenure
+from outreach_rules.rules.conditions import AnyOf, Condition, Count, Match, Sent, Tenure
 from outreach_rules.rules.guards import (
     AfterEvent,
     AnnualBlackout,
@@ -62,6 +65,7 @@ def lint(policy: Policy) -> tuple[Finding, ...]:
     found = [
         *_unknown_kinds(policy),
         *_unknown_sent_intents(policy),
+        *_unknown_zones(policy),
         *_lapses_before_delay(policy),
         *_closed_guards(policy),
         *_caps_that_never_bind(policy),
@@ -127,6 +131,47 @@ def _unknown_sent_intents(policy: Policy) -> Iterator[Finding]:
                 message=f"looks for contacts of intent {name!r}, which the policy does not declare",
                 hint=hint,
             )
+
+
+def _unknown_zones(policy: Policy) -> Iterator[Finding]:
+    # A warning, as for an unknown intent: the condition is valid, but no customer's zone
+    # can ever equal a name that is not a zone (a customer's zone is checked when read).
+    rules: list[Trigger | GuardRule] = [*policy.triggers, *policy.guards]
+    for rule in rules:
+        for condition in _leaves(rule.when):
+            if not isinstance(condition, Match) or condition.field != "customer.timezone":
+                continue
+            value = condition.value
+            names = value if isinstance(value, tuple) else (value,)
+            for name in names:
+                if not isinstance(name, str) or _is_zone(name):
+                    continue
+                close = difflib.get_close_matches(name, _zone_names(), n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else "use an IANA time zone such as 'Europe/London'"
+                )
+                yield Finding(
+                    severity=Severity.WARNING,
+                    code="unknown-time-zone",
+                    subject=rule.id,
+                    message=f"compares customer.timezone with {name!r}, which is not a time zone",
+                    hint=hint,
+                )
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+@functools.cache
+def _zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
 
 
 def _unknown_kinds(policy: Policy) -> Iterator[Finding]:
