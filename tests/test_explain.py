@@ -390,11 +390,11 @@ def test_decision_text_shows_moves_in_the_zone_it_is_given() -> None:
 
 def test_decision_text_of_waiting_and_suppressed_decisions() -> None:
     assert decision_text(waiting()) == (
-        "thank_you for o2: waiting for order_delivered\n"
+        "thank_you for o2: waiting for order_delivered (times in UTC)\n"
         "  1. waiting         thank-after-delivery     thank you: waits for order_delivered (o2)"
     )
     text = decision_text(suppressed())
-    assert text.splitlines()[0] == "loyalty_reward: suppressed"
+    assert text.splitlines()[0] == "loyalty_reward: suppressed (times in UTC)"
     assert "marketing-consent" in text
     assert "needs the customer's consent to marketing messages" in text
 
@@ -409,7 +409,7 @@ def test_plan_text_has_the_customer_now_and_every_decision_with_its_trace() -> N
     )
     text = plan_text(plan)
     assert text.splitlines()[0] == (
-        "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00: 3 decision(s)"
+        "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00: 3 decisions"
     )
     for decision in decisions:
         assert decision_text(decision, LONDON) in text
@@ -426,7 +426,7 @@ def test_plan_text_has_the_customer_now_and_every_decision_with_its_trace() -> N
 def test_plan_text_of_an_empty_plan_says_so() -> None:
     plan = Plan(customer=customer(), now=pendulum.datetime(2026, 12, 15, 10), decisions=())
     assert plan_text(plan) == (
-        "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00: 0 decision(s)"
+        "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00: 0 decisions"
     )
 
 

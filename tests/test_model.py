@@ -689,6 +689,7 @@ def test_evolve_changes_a_field_and_converts_it() -> None:
         (lambda: attrs.evolve(contact(), channel="fax"), VocabularyError),
         (lambda: attrs.evolve(intent(), channels=[]), InputError),
         (lambda: attrs.evolve(decision(), status="sent"), VocabularyError),
+        (lambda: attrs.evolve(decision(), timezone="Australia/Sydny"), TimeError),
     ],
 )
 def test_evolve_validates_again(change: Callable[[], object], kind: type[Exception]) -> None:
@@ -861,10 +862,15 @@ def test_trace_step_converts_names_and_instants() -> None:
     assert s.after is None
 
 
-def test_decision_why_is_the_last_word_of_its_trace() -> None:
-    d = decision(trace=(step(why="first"), step(why="last")))
-    assert d.why == "last"
+def test_decision_why_of_equal_moves_is_the_first_in_the_trace() -> None:
+    d = decision(trace=(step(why="first"), step(why="second")))
+    assert d.why == "first"
     assert decision(trace=()).why == ""
+
+
+def test_decision_carries_the_customers_zone_when_given() -> None:
+    assert decision().timezone is None
+    assert decision(timezone="Australia/Sydney").timezone == "Australia/Sydney"
 
 
 def test_plan_finds_its_decisions() -> None:

@@ -57,6 +57,7 @@ class RawDecision:
             status=self.status,
             send_at=None if self.send_at is None else from_epoch(self.send_at),
             local_send_at=None if self.send_at is None else local(self.send_at, customer.zone),
+            timezone=customer.timezone,
             channel=self.channel,
             expires=None if self.expires is None else from_epoch(self.expires),
             waiting_for=self.waiting_for,

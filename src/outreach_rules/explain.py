@@ -96,7 +96,29 @@ def decision_record(decision: Decision) -> Record:
     }
 
 
-def _headline(decision: Decision) -> str:
+# A zone's name, or the zone itself (a decision's local_send_at may carry a fixed offset).
+_Zone: TypeAlias = "str | pendulum.Timezone | pendulum.FixedTimezone | None"
+
+
+def _zone_of(decision: Decision, zone_name: str | None = None) -> _Zone:
+    """Where to show a decision's instants: ``zone_name`` when given, else the customer's
+    zone that the decision carries, else the zone of its ``local_send_at``, else UTC."""
+    if zone_name is not None:
+        return zone_name
+    if decision.timezone is not None:
+        return decision.timezone
+    if decision.local_send_at is not None:
+        return decision.local_send_at.timezone
+    return None
+
+
+def _zone_label(zone: _Zone) -> str:
+    if zone is None:
+        return "UTC"
+    return zone if isinstance(zone, str) else str(zone.name)
+
+
+def _headline(decision: Decision, zone: _Zone) -> str:
     about = decision.intent if decision.ref is None else f"{decision.intent} for {decision.ref}"
     if decision.send_at is not None and decision.local_send_at is not None:
         local = decision.local_send_at
@@ -104,40 +126,50 @@ def _headline(decision: Decision) -> str:
         return (
             f"{about}: scheduled by {decision.channel} on {when} ({decision.send_at.isoformat()})"
         )
+    # No send time to name the zone: name it here, once, for the times in the trace.
+    times = f"(times in {_zone_label(zone)})"
     if decision.waiting_for is not None:
-        return f"{about}: waiting for {decision.waiting_for}"
-    return f"{about}: {decision.status}"
+        return f"{about}: waiting for {decision.waiting_for} {times}"
+    return f"{about}: {decision.status} {times}"
 
 
-def _step_text(step: TraceStep, zone_name: str | None) -> str:
+def _step_text(step: TraceStep, zone: _Zone) -> str:
     def show(moment: pendulum.DateTime | None) -> str:
         if moment is None:
             return "?"
-        local = moment.in_timezone(zone_name) if zone_name else moment
-        return local.format("ddd D MMM HH:mm")
+        local = moment.in_timezone(zone) if zone else moment
+        return str(local.format("ddd D MMM HH:mm"))
 
     moved = f" {show(step.before)} -> {show(step.after)}:" if step.before and step.after else ""
     return f"{step.effect:<15} {step.rule:<24}{moved} {step.why}"
 
 
 def decision_text(decision: Decision, zone_name: str | None = None) -> str:
-    """A decision with its numbered trace, for a terminal."""
-    if zone_name is None and decision.local_send_at is not None:
-        zone_name = decision.local_send_at.timezone_name
-    lines = [_headline(decision)]
+    """A decision with its numbered trace, for a terminal.
+
+    Every instant shows in ``zone_name``, by default the customer's zone that the decision
+    carries (``Decision.timezone``), whatever its status; the headline names the zone: in
+    the send time of a scheduled decision, else as ``(times in Australia/Sydney)``.
+    """
+    zone = _zone_of(decision, zone_name)
+    lines = [_headline(decision, zone)]
     lines += [
-        f"  {number}. {_step_text(step, zone_name)}"
-        for number, step in enumerate(decision.trace, 1)
+        f"  {number}. {_step_text(step, zone)}" for number, step in enumerate(decision.trace, 1)
     ]
     return "\n".join(lines)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def plan_text(plan: Plan) -> str:
-    """A plan: the customer, ``now``, and each decision with its trace."""
+    """A plan: the customer, ``now``, and each decision with its trace, every instant in
+    the customer's zone."""
     customer = plan.customer
     head = (
         f"customer {customer.id} ({customer.timezone}, {customer.country}), "
-        f"planned at {plan.now.isoformat()}: {len(plan.decisions)} decision(s)"
+        f"planned at {plan.now.isoformat()}: {_count(len(plan.decisions), 'decision')}"
     )
     body = [decision_text(d, customer.timezone) for d in plan.decisions]
     return "\n\n".join([head, *body])
@@ -154,10 +186,6 @@ _STEP_COLUMNS = ("#", "effect", "rule", "from", "to", "why")
 
 def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
-
-
-# A zone's name, or the zone itself (a decision's local_send_at may carry a fixed offset).
-_Zone: TypeAlias = "str | pendulum.Timezone | pendulum.FixedTimezone | None"
 
 
 def _when(moment: pendulum.DateTime | None, zone: _Zone) -> str:
@@ -226,12 +254,13 @@ def _table_html(decisions: tuple[Decision, ...], zone: _Zone) -> str:
 
 def decision_html(decision: Decision, zone_name: str | None = None) -> str:
     """A decision as an HTML table for a notebook, its trace folded under it in
-    ``<details>``. Instants in the trace show in ``zone_name`` (by default the zone of
-    ``local_send_at``, else UTC)."""
-    zone: _Zone = zone_name
-    if zone is None and decision.local_send_at is not None:
-        zone = decision.local_send_at.timezone
-    caption = f"<p><strong>{_e(decision.customer)}</strong>: {_e(decision.intent)}</p>"
+    ``<details>``. Instants in the trace show in ``zone_name`` (by default the customer's
+    zone that the decision carries, as :func:`decision_text`), which the caption names."""
+    zone = _zone_of(decision, zone_name)
+    caption = (
+        f"<p><strong>{_e(decision.customer)}</strong>: {_e(decision.intent)} "
+        f"(times in {_e(_zone_label(zone))})</p>"
+    )
     return f"<div>{caption}{_table_html((decision,), zone)}</div>"
 
 
@@ -244,7 +273,7 @@ def plan_html(plan: Plan) -> str:
     caption = (
         f"<p><strong>customer {_e(customer.id)}</strong> ({_e(customer.timezone)}, "
         f"{_e(customer.country)}), planned at {_e(plan.now.isoformat())}{policy}: "
-        f"{count} decision{'' if count == 1 else 's'}</p>"
+        f"{_count(count, 'decision')}</p>"
     )
     return f"<div>{caption}{_table_html(plan.decisions, customer.timezone)}</div>"
 

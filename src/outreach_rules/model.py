@@ -412,8 +412,10 @@ class Decision:
 
     A ``scheduled`` decision has ``send_at`` (UTC), ``local_send_at`` (the customer's zone)
     and a ``channel``. A ``waiting`` one names in ``waiting_for`` the event it waits for; a
-    ``suppressed`` one will not be sent. ``id`` is stable: the same customer, intent and
-    ref give the same id in every run.
+    ``suppressed`` one will not be sent. ``timezone`` is the customer's IANA zone, in which
+    :meth:`explain` shows every instant, whatever the status (None for a decision built
+    without one: then UTC, or the zone of ``local_send_at``). ``id`` is stable: the same
+    customer, intent and ref give the same id in every run.
     """
 
     id: str
@@ -424,24 +426,31 @@ class Decision:
     status: Status = attrs.field(converter=_to_status)
     send_at: pendulum.DateTime | None = attrs.field(default=None, converter=_send_at)
     local_send_at: pendulum.DateTime | None = attrs.field(default=None, converter=_local_send_at)
+    timezone: str | None = attrs.field(default=None)
     channel: Channel | None = attrs.field(default=None, converter=_optional_channel)
     expires: pendulum.DateTime | None = attrs.field(default=None, converter=_expires)
     waiting_for: str | None = None
     trace: tuple[TraceStep, ...] = ()
 
+    @timezone.validator
+    def _known_zone(self, _: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None:
+            zone(value)
+
     @property
     def why(self) -> str:
-        """In one sentence, why the decision stands as it does.
+        """In one sentence, why the decision stands as it does: the ``why`` of its cause.
 
-        For a scheduled decision, what set its time: the last rule that deferred it, or the
-        trigger that proposed it. Otherwise the last step: what blocked it, or what it waits for.
+        For a scheduled decision, the cause is the rule that moved its send time the most:
+        the ``deferred`` step with the largest ``after - before`` (of equal moves, the first
+        in the trace). The ``plan-now`` step, which only brings an earliest time already
+        past up to ``now``, is the cause only when no rule moved the decision; the trigger
+        that proposed it, when nothing did. For a waiting or suppressed decision, the cause
+        is the step that stopped it: the last ``blocked``, ``expired`` or ``waiting`` step.
+        An empty trace gives an empty string.
         """
-        if not self.trace:
-            return ""
-        if self.status is Status.SCHEDULED:
-            deferred = [step for step in self.trace if step.effect is Effect.DEFERRED]
-            return (deferred[-1] if deferred else self.trace[0]).why
-        return self.trace[-1].why
+        cause = _cause(self)
+        return "" if cause is None else cause.why
 
     def explain(self) -> str:
         """The decision and its trace as text for a terminal or a support agent."""
@@ -450,6 +459,31 @@ class Decision:
     def _repr_html_(self) -> str:
         """The decision as an HTML table in a notebook, its trace folded under it."""
         return decision_html(self)
+
+
+_STOPS = frozenset({Effect.BLOCKED, Effect.EXPIRED, Effect.WAITING})
+# The planner's step that brings an earliest time already past up to now (planner.PLAN_NOW).
+_PLAN_NOW = "plan-now"
+
+
+def _moved(step: TraceStep) -> float:
+    """How far a deferred step moved the send time, in seconds (0 without both ends)."""
+    if step.before is None or step.after is None:
+        return 0.0
+    return step.after.timestamp() - step.before.timestamp()
+
+
+def _cause(decision: Decision) -> TraceStep | None:
+    """The step that :attr:`Decision.why` names (see there), or None for an empty trace."""
+    trace = decision.trace
+    if not trace:
+        return None
+    if decision.status is Status.SCHEDULED:
+        deferred = [step for step in trace if step.effect is Effect.DEFERRED]
+        by_rules = [step for step in deferred if step.rule != _PLAN_NOW] or deferred
+        # max() keeps the first of equal moves: the earliest in the trace.
+        return max(by_rules, key=_moved) if by_rules else trace[0]
+    return next((step for step in reversed(trace) if step.effect in _STOPS), trace[-1])
 
 
 @attrs.frozen(kw_only=True)

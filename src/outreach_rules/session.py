@@ -286,6 +286,7 @@ class Session:
             status=status,
             send_at=record["send_at"],
             local_send_at=None if send_at is None else local(send_at, zone(timezone)),
+            timezone=timezone,
             channel=record["channel"],
             expires=None if expires is None else from_epoch(expires),
             waiting_for=waiting_for,
