@@ -96,29 +96,19 @@ class RawDecision:
         return record
 
 
-def _iso_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters as the compact trace writes them: the instant as ISO 8601 in UTC."""
-    at = params.get("at")
-    if at is None:
-        return params
-    return {key: iso_utc(value) if key == "at" else value for key, value in params.items()}
-
-
-def _step_record(step: Step, trace: str) -> Record:
-    """A step in the output contract: with its sentence, or its reason code (compact)."""
+def _step_record(step: Step, trace: str) -> Record | list[Any]:
+    """A step in the output contract: with its sentence, or compact:
+    ``[rule, effect, from, to, code, params...]``, instants as epoch seconds."""
     rule, effect, why, before, after, (code, params) = step
-    record: Record = {
+    if trace == "compact":
+        return [rule, str(effect), before, after, code, *params.values()]
+    return {
         "rule": rule,
         "effect": str(effect),
         "from": None if before is None else iso_utc(before),
         "to": None if after is None else iso_utc(after),
+        "why": why,
     }
-    if trace == "full":
-        record["why"] = why
-    else:
-        record["code"] = code
-        record["params"] = _iso_params(params)
-    return record
 
 
 def raw_decision(data: dict[str, Any]) -> RawDecision:

@@ -1,10 +1,10 @@
 """Compact traces rendered back to sentences: ``full_record``.
 
 A compact trace (``trace="compact"``) keeps, for each step, its rule, effect, from and
-to, and instead of the sentence a reason code with its parameters::
+to (instants as seconds since the epoch), and instead of the sentence a reason code with
+its parameters, all in one array::
 
-    {"rule": "quiet-hours", "effect": "deferred", "from": "...", "to": "...",
-     "code": "guard", "params": {"channel": null}}
+    ["quiet-hours", "deferred", 1797292800, 1797325200, "guard", "email"]
 
 The sentence is rendered from the code, the parameters, the step's rule, the record and
 the policy and customer it was planned for, by the same functions the planner words it
@@ -13,7 +13,7 @@ with: byte for byte the ``why`` a full trace carries.
 ==================  ===========================================  ==============================
 code                params, in this order                        the sentence
 ==================  ===========================================  ==============================
-proposed            basis, at (ISO or null)                      the trigger, what and when
+proposed            basis, at (seconds, or null)                 the trigger, what and when
 waits               for                                          waits for <for>
 plan_now                                                         the earliest time has passed
 guard               channel (null: a guard of every channel)     what the guard enforces
@@ -28,12 +28,11 @@ chose               passed (the channels skipped)                the record's ch
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from outreach_rules.errors import InputError
-from outreach_rules.explain import Record, format_local
+from outreach_rules.explain import Record, format_local, iso_utc
 from outreach_rules.model import Channel, Customer, Intent
 from outreach_rules.planner import (
     PLAN_NOW_TEXT,
@@ -97,11 +96,15 @@ class _Words:
                 hint="render a record with the policy it was planned under",
             ) from None
 
-    def step(self, step: Mapping[str, Any], position: int) -> dict[str, Any]:
-        if "why" in step:
+    def step(self, step: Any, position: int) -> dict[str, Any]:
+        if isinstance(step, Mapping) and "why" in step:
             return dict(step)
         try:
-            why = self.why(step["rule"], step["code"], step["params"])
+            if not isinstance(step, list):
+                raise TypeError("a compact step is a list")
+            rule, effect, before, after, code, *values = step
+            why = self.why(rule, code, _named(code, values))
+            full = {"rule": rule, "effect": effect, "from": _iso(before), "to": _iso(after)}
         except (KeyError, TypeError, ValueError) as error:
             if isinstance(error, InputError):
                 error.field = f"trace[{position}].{error.field}"
@@ -112,22 +115,15 @@ class _Words:
                 value=step,
                 hint="give the records as written with trace='compact'",
             ) from None
-        return {
-            "rule": step["rule"],
-            "effect": step["effect"],
-            "from": step["from"],
-            "to": step["to"],
-            "why": why,
-        }
+        return {**full, "why": why}
 
     def why(self, rule: str, code: str, params: Mapping[str, Any]) -> str:
         zone = self.customer.zone
         if code == "proposed":
             trigger = self.trigger(rule)
-            basis_at = _epoch(params["at"])
             ref = self.record["ref"]
-            basis = params["basis"]
-            return proposal_text(self.policy, trigger, basis=basis, ref=ref, at=basis_at, zone=zone)
+            basis, at = params["basis"], params["at"]
+            return proposal_text(self.policy, trigger, basis=basis, ref=ref, at=at, zone=zone)
         if code == "waits":
             return f"waits for {params['for']}"
         if code == "plan_now":
@@ -139,7 +135,7 @@ class _Words:
         if code == "skipped":
             return f"not {params['on']}: {self.stop(rule, params['stop'], params)}"
         if code == "lapsed_everywhere":
-            return lapsed_everywhere_text(format_local(_instant(params["at"]), zone))
+            return lapsed_everywhere_text(format_local(params["at"], zone))
         if code == "no_channel":
             return no_channel_text(self.intent)
         if code == "chose":
@@ -151,7 +147,7 @@ class _Words:
             return blocked_text(self.guard(rule, params["channel"]), params["waits_for"])
         if code == "lapses":
             pushed = self.guard(rule, params["channel"]) if params["moved"] else None
-            return lapses_text(format_local(_instant(params["at"]), self.customer.zone), pushed)
+            return lapses_text(format_local(params["at"], self.customer.zone), pushed)
         raise InputError("is not a stop code", field="params.stop", value=code, hint=_STOPS)
 
     def guard(self, rule: str, channel: str | None) -> str:
@@ -203,13 +199,40 @@ def _triggers(policy: Policy) -> dict[str, Trigger]:
     return {trigger.id: trigger for trigger in policy.triggers}
 
 
-def _epoch(text: str | None) -> int | None:
-    return None if text is None else _instant(text)
+# The names of each code's parameters, in the order a compact step gives them.
+_PARAMS: dict[str, tuple[str, ...]] = {
+    "proposed": ("basis", "at"),
+    "waits": ("for",),
+    "plan_now": (),
+    "guard": ("channel",),
+    "blocked": ("channel", "waits_for"),
+    "lapses": ("at", "channel", "moved"),
+    "skipped": ("on", "stop"),
+    "lapsed_everywhere": ("at",),
+    "no_channel": (),
+    "chose": ("passed",),
+}
 
 
-def _instant(text: str) -> int:
-    """Epoch seconds of an ISO 8601 instant with an offset, as records write them."""
-    at = dt.datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        raise InputError("must be an instant with an offset", field="params.at", value=text)
-    return int(at.timestamp())
+def _named(code: str, values: list[Any]) -> dict[str, Any]:
+    """A compact step's parameters by name; ``skipped`` is followed by its stop's."""
+    names = _PARAMS.get(code)
+    if names is None:
+        raise InputError("is not a reason code", field="code", value=code, hint=_CODES)
+    if code == "skipped" and len(values) > 1:
+        stop = _PARAMS.get(values[1]) if values[1] in ("blocked", "lapses") else None
+        if stop is None:
+            raise InputError("is not a stop code", field="stop", value=values[1], hint=_STOPS)
+        names += stop
+    if len(values) != len(names):
+        raise InputError(
+            f"has {len(values)} parameter(s) where {code} has {len(names)}",
+            field="params",
+            value=values,
+            hint=f"{code} takes {', '.join(names) or 'none'}",
+        )
+    return dict(zip(names, values, strict=True))
+
+
+def _iso(seconds: int | None) -> str | None:
+    return None if seconds is None else iso_utc(seconds)

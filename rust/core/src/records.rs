@@ -502,6 +502,9 @@ fn write_json_trace<'a>(
 }
 
 fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstants, compact: bool) {
+    if compact {
+        return write_compact_step(out, step);
+    }
     out.extend_from_slice(b"{\"rule\":");
     write_json_known(out, step.rule, step.rule_plain);
     out.extend_from_slice(b",\"effect\":\"");
@@ -510,34 +513,32 @@ fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstant
     instants.write(out, step.before);
     out.extend_from_slice(b",\"to\":");
     instants.write(out, step.after);
-    if compact {
-        write_json_reason(out, &step.reason, instants);
-    } else {
-        out.extend_from_slice(b",\"why\":");
-        write_json_known(out, step.why, step.why_plain);
-    }
+    out.extend_from_slice(b",\"why\":");
+    write_json_known(out, step.why, step.why_plain);
     out.push(b'}');
 }
 
-/// `,"code":..,"params":{..}` of a compact step, as orjson writes Python's.
-fn write_json_reason(out: &mut Vec<u8>, reason: &Reason<&str>, instants: &mut UtcInstants) {
-    // Codes, keys and channels need no escaping.
-    out.extend_from_slice(b",\"code\":\"");
-    out.extend_from_slice(reason.code().as_bytes());
-    out.extend_from_slice(b"\",\"params\":{");
-    let mut first = true;
-    reason.params(|key, value| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.push(b'"');
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
+/// A compact step, `[rule, effect, from, to, code, params...]`, instants as seconds, as
+/// orjson writes Python's.
+fn write_compact_step(out: &mut Vec<u8>, step: &StepText) {
+    out.push(b'[');
+    write_json_known(out, step.rule, step.rule_plain);
+    // Effects, codes, keys and channels need no escaping.
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(step.effect.as_str().as_bytes());
+    out.extend_from_slice(b"\",");
+    write_seconds(out, step.before);
+    out.push(b',');
+    write_seconds(out, step.after);
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(step.reason.code().as_bytes());
+    out.push(b'"');
+    step.reason.params(|_, value| {
+        out.push(b',');
         match value {
             Param::Text(text) => write_json_opt(out, text),
             Param::Channel(channel) => write_json_channel(out, channel),
-            Param::At(at) => instants.write(out, at),
+            Param::At(at) => write_seconds(out, at),
             Param::Flag(flag) => out.extend_from_slice(if flag { b"true" } else { b"false" }),
             Param::Channels(channels) => {
                 out.push(b'[');
@@ -551,7 +552,31 @@ fn write_json_reason(out: &mut Vec<u8>, reason: &Reason<&str>, instants: &mut Ut
             }
         }
     });
-    out.push(b'}');
+    out.push(b']');
+}
+
+/// An instant as whole seconds since the epoch, or null.
+fn write_seconds(out: &mut Vec<u8>, instant: Option<Instant>) {
+    match instant {
+        Some(seconds) => {
+            let mut digits = [0u8; 20];
+            let mut at = digits.len();
+            let mut rest = seconds.unsigned_abs();
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+            if seconds < 0 {
+                out.push(b'-');
+            }
+            out.extend_from_slice(&digits[at..]);
+        }
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 fn write_json_channel(out: &mut Vec<u8>, channel: Option<Channel>) {
@@ -896,11 +921,11 @@ mod tests {
     }
 
     // Written by orjson.dumps and csv.writer from the records Python's planner gives.
-    const COMPACT: &str = r#"{"id":"d-4","customer":"c1","intent":"hello","ref":null,"status":"scheduled","send_at":"2027-01-15T08:00:00+00:00","local_send_at":"2027-01-15T08:00:00+00:00","channel":"sms","trace":[{"rule":"t","effect":"proposed","from":null,"to":"2027-01-15T08:00:00+00:00","code":"proposed","params":{"basis":"say \"hi\"\n","at":"2027-01-15T05:13:20+00:00"}},{"rule":"quiet","effect":"skipped_channel","from":null,"to":null,"code":"skipped","params":{"on":"email","stop":"lapses","at":"2027-01-15T08:00:00+00:00","channel":"email","moved":true}},{"rule":"c","effect":"skipped_channel","from":null,"to":null,"code":"skipped","params":{"on":"push","stop":"blocked","channel":null,"waits_for":null}},{"rule":"channel","effect":"chose_channel","from":null,"to":"2027-01-15T08:00:00+00:00","code":"chose","params":{"passed":["email","push"]}}]}"#;
-    const COMPACT_CSV: &str = r#"d-4,c1,hello,,scheduled,2027-01-15T08:00:00+00:00,2027-01-15T08:00:00+00:00,sms,"[{""rule"":""t"",""effect"":""proposed"",""from"":null,""to"":""2027-01-15T08:00:00+00:00"",""code"":""proposed"",""params"":{""basis"":""say \""hi\""\n"",""at"":""2027-01-15T05:13:20+00:00""}},{""rule"":""quiet"",""effect"":""skipped_channel"",""from"":null,""to"":null,""code"":""skipped"",""params"":{""on"":""email"",""stop"":""lapses"",""at"":""2027-01-15T08:00:00+00:00"",""channel"":""email"",""moved"":true}},{""rule"":""c"",""effect"":""skipped_channel"",""from"":null,""to"":null,""code"":""skipped"",""params"":{""on"":""push"",""stop"":""blocked"",""channel"":null,""waits_for"":null}},{""rule"":""channel"",""effect"":""chose_channel"",""from"":null,""to"":""2027-01-15T08:00:00+00:00"",""code"":""chose"",""params"":{""passed"":[""email"",""push""]}}]""#;
+    const COMPACT: &str = r#"{"id":"d-4","customer":"c1","intent":"hello","ref":null,"status":"scheduled","send_at":"2027-01-15T08:00:00+00:00","local_send_at":"2027-01-15T08:00:00+00:00","channel":"sms","trace":[["t","proposed",null,1800000000,"proposed","say \"hi\"\n",1799990000],["quiet","skipped_channel",null,null,"skipped","email","lapses",1800000000,"email",true],["c","skipped_channel",null,null,"skipped","push","blocked",null,null],["channel","chose_channel",null,1800000000,"chose",["email","push"]]]}"#;
+    const COMPACT_CSV: &str = r#"d-4,c1,hello,,scheduled,2027-01-15T08:00:00+00:00,2027-01-15T08:00:00+00:00,sms,"[[""t"",""proposed"",null,1800000000,""proposed"",""say \""hi\""\n"",1799990000],[""quiet"",""skipped_channel"",null,null,""skipped"",""email"",""lapses"",1800000000,""email"",true],[""c"",""skipped_channel"",null,null,""skipped"",""push"",""blocked"",null,null],[""channel"",""chose_channel"",null,1800000000,""chose"",[""email"",""push""]]]""#;
 
     #[test]
-    fn compact_steps_carry_codes_and_params_as_orjson_writes_them() {
+    fn compact_steps_are_arrays_as_orjson_writes_python_lists() {
         let text = written(&[reasoned()], "c1", Form::Jsonl, TraceLevel::Compact);
         assert_eq!(text, format!("{COMPACT}\n"));
         let csv = written(&[reasoned()], "c1", Form::Csv, TraceLevel::Compact);
@@ -909,30 +934,40 @@ mod tests {
     }
 
     #[test]
-    fn every_reason_has_its_code_and_params_in_order() {
+    fn every_reason_writes_its_code_then_its_params_in_order() {
         let json = |reason: Reason<&str>| {
+            let step = StepText {
+                rule: "r",
+                rule_plain: false,
+                effect: Effect::Deferred,
+                why: "",
+                why_plain: true,
+                before: Some(-1),
+                after: None,
+                reason,
+            };
             let mut out = Vec::new();
-            write_json_reason(&mut out, &reason, &mut UtcInstants::default());
+            write_compact_step(&mut out, &step);
             String::from_utf8(out).expect("UTF-8")
         };
         let cases = [
             (
                 Reason::Waits { kind: "opted_in" },
-                r#","code":"waits","params":{"for":"opted_in"}"#,
+                r#"["r","deferred",-1,null,"waits","opted_in"]"#,
             ),
-            (Reason::PlanNow, r#","code":"plan_now","params":{}"#),
+            (Reason::PlanNow, r#"["r","deferred",-1,null,"plan_now"]"#),
             (
                 Reason::Guard {
                     channel: Some(Channel::InApp),
                 },
-                r#","code":"guard","params":{"channel":"in_app"}"#,
+                r#"["r","deferred",-1,null,"guard","in_app"]"#,
             ),
             (
                 Reason::Stop(Stop::Blocked {
                     channel: None,
                     waits_for: Some("x"),
                 }),
-                r#","code":"blocked","params":{"channel":null,"waits_for":"x"}"#,
+                r#"["r","deferred",-1,null,"blocked",null,"x"]"#,
             ),
             (
                 Reason::Stop(Stop::Lapses {
@@ -940,19 +975,22 @@ mod tests {
                     channel: None,
                     moved: false,
                 }),
-                r#","code":"lapses","params":{"at":"1970-01-01T00:00:00+00:00","channel":null,"moved":false}"#,
+                r#"["r","deferred",-1,null,"lapses",0,null,false]"#,
             ),
             (
                 Reason::LapsedEverywhere { at: 86_400 },
-                r#","code":"lapsed_everywhere","params":{"at":"1970-01-02T00:00:00+00:00"}"#,
+                r#"["r","deferred",-1,null,"lapsed_everywhere",86400]"#,
             ),
-            (Reason::NoChannel, r#","code":"no_channel","params":{}"#),
+            (
+                Reason::NoChannel,
+                r#"["r","deferred",-1,null,"no_channel"]"#,
+            ),
             (
                 Reason::Proposed {
                     basis: "customer",
-                    at: None,
+                    at: Some(i64::MIN),
                 },
-                r#","code":"proposed","params":{"basis":"customer","at":null}"#,
+                r#"["r","deferred",-1,null,"proposed","customer",-9223372036854775808]"#,
             ),
         ];
         for (reason, expected) in cases {
