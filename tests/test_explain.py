@@ -384,8 +384,32 @@ def test_decision_text_shows_moves_in_local_time_across_the_spring_change_of_clo
 
 def test_decision_text_shows_moves_in_the_zone_it_is_given() -> None:
     text = decision_text(scheduled(), "America/New_York")
+    # The send time names London; the trace is in New York, and the headline says so.
+    assert text.splitlines()[0].endswith("(times in America/New_York)")
     # 2026-12-27T00:00Z -> 09:00Z is 19:00 -> 04:00 in New York (EST, UTC-5).
     assert "Sat 26 Dec 19:00 -> Sun 27 Dec 04:00: only 09:00-20:00" in text
+
+
+def test_decision_text_of_a_waiting_decision_shows_its_times_in_its_customers_zone() -> None:
+    trace = (
+        TraceStep(
+            rule="plan-now",
+            effect="deferred",
+            why="the earliest time has passed: it can go out from now",
+            before="2026-04-30T14:00:00Z",
+            after="2026-05-01T00:00:00Z",
+        ),
+        TraceStep(rule="marketing-consent", effect="blocked", why="needs consent"),
+    )
+    held = attrs.evolve(waiting(), timezone="Australia/Sydney", trace=trace)
+    assert decision_text(held) == (
+        "thank_you for o2: waiting for order_delivered (times in Australia/Sydney)\n"
+        "  1. deferred        plan-now                 Fri 1 May 00:00 -> Fri 1 May 10:00: "
+        "the earliest time has passed: it can go out from now\n"
+        "  2. blocked         marketing-consent        needs consent"
+    )
+    caption = decision_html(held).split("</p>")[0]
+    assert caption.endswith("thank_you (times in Australia/Sydney)")
 
 
 def test_decision_text_of_waiting_and_suppressed_decisions() -> None:

@@ -120,14 +120,16 @@ def _zone_label(zone: _Zone) -> str:
 
 def _headline(decision: Decision, zone: _Zone) -> str:
     about = decision.intent if decision.ref is None else f"{decision.intent} for {decision.ref}"
+    times = f"(times in {_zone_label(zone)})"
     if decision.send_at is not None and decision.local_send_at is not None:
         local = decision.local_send_at
         when = f"{local.format('ddd D MMM YYYY HH:mm')} {local.timezone_name}"
-        return (
+        line = (
             f"{about}: scheduled by {decision.channel} on {when} ({decision.send_at.isoformat()})"
         )
+        # The send time names the zone of the trace, unless the trace is shown in another.
+        return line if _zone_label(zone) == local.timezone_name else f"{line} {times}"
     # No send time to name the zone: name it here, once, for the times in the trace.
-    times = f"(times in {_zone_label(zone)})"
     if decision.waiting_for is not None:
         return f"{about}: waiting for {decision.waiting_for} {times}"
     return f"{about}: {decision.status} {times}"
