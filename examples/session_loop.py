@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pendulum
 
-from outreach_rules import Policy
+from outreach_rules import Policy, Session
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
-from outreach_rules.session import Session
 
 SHOP = Path(__file__).parent / "shop"
 

@@ -53,6 +53,14 @@ from outreach_rules.rules.guards import (
     WhileOpen,
 )
 from outreach_rules.rules.triggers import Trigger
+from outreach_rules.session import Changes, Claim, Session
+from outreach_rules.stores import (
+    MemoryStore,
+    PostgresStore,
+    SchemaError,
+    SqliteStore,
+    StoreError,
+)
 from outreach_rules.timeline.calendar import HourSpan
 from outreach_rules.timeline.clock import Clock, FrozenClock
 from outreach_rules.timeline.instants import Duration
@@ -66,7 +74,9 @@ __all__ = [
     "Blackout",
     "BusinessDaysOnly",
     "Category",
+    "Changes",
     "Channel",
+    "Claim",
     "Clock",
     "Comparison",
     "Contact",
@@ -89,6 +99,7 @@ __all__ = [
     "Intent",
     "Match",
     "MaxIterationsReached",
+    "MemoryStore",
     "MissingDependency",
     "NotOnDayOf",
     "NotWithinAfter",
@@ -96,10 +107,15 @@ __all__ = [
     "Plan",
     "Policy",
     "PolicyError",
+    "PostgresStore",
     "RequiresConsent",
+    "SchemaError",
     "Sent",
+    "Session",
     "Severity",
+    "SqliteStore",
     "Status",
+    "StoreError",
     "Tenure",
     "TimeError",
     "TraceStep",
