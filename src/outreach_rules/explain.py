@@ -256,8 +256,9 @@ def _table_html(decisions: tuple[Decision, ...], zone: _Zone) -> str:
 
 def decision_html(decision: Decision, zone_name: str | None = None) -> str:
     """A decision as an HTML table for a notebook, its trace folded under it in
-    ``<details>``. Instants in the trace show in ``zone_name`` (by default the customer's
-    zone that the decision carries, as :func:`decision_text`), which the caption names."""
+    ``<details>``. Instants in the trace show in ``zone_name``, which the caption names: by
+    default the customer's zone that the decision carries, as in
+    [`decision_text`][outreach_rules.explain.decision_text]."""
     zone = _zone_of(decision, zone_name)
     caption = (
         f"<p><strong>{_e(decision.customer)}</strong>: {_e(decision.intent)} "
@@ -329,10 +330,10 @@ _ROW_COLUMNS = (
 
 
 def decisions_frame(decisions: Iterable[Decision], *, purpose: str) -> pandas.DataFrame:
-    """The decisions as a pandas DataFrame, one row per decision (:func:`decision_row`).
+    """The decisions as a pandas DataFrame, one row per decision (``decision_row``).
 
     pandas is imported here, not before: it comes with the ``notebook`` extra, and
-    :class:`~outreach_rules.errors.MissingDependency` says so when it is missing.
+    [`MissingDependency`][outreach_rules.MissingDependency] says so when it is missing.
     ``purpose`` names what needed it, for that message.
     """
     pd = require("pandas", extra="notebook", purpose=purpose)

@@ -1,8 +1,8 @@
 """The value objects of the public vocabulary: customers, events, intents and decisions.
 
-All are frozen attrs classes: change them with :func:`attrs.evolve`. Input is validated
+All are frozen attrs classes: change them with ``attrs.evolve``. Input is validated
 where it enters: an unknown channel, a naive datetime or an unknown time zone raises an
-:class:`~outreach_rules.errors.InputError` that names the field and the value.
+[`InputError`][outreach_rules.InputError] that names the field and the value.
 """
 
 from __future__ import annotations
@@ -413,7 +413,7 @@ class Decision:
     A ``scheduled`` decision has ``send_at`` (UTC), ``local_send_at`` (the customer's zone)
     and a ``channel``. A ``waiting`` one names in ``waiting_for`` the event it waits for; a
     ``suppressed`` one will not be sent. ``timezone`` is the customer's IANA zone, in which
-    :meth:`explain` shows every instant, whatever the status (None for a decision built
+    ``explain()`` shows every instant, whatever the status (None for a decision built
     without one: then UTC, or the zone of ``local_send_at``). ``id`` is stable: the same
     customer, intent and ref give the same id in every run.
     """
@@ -474,7 +474,7 @@ def _moved(step: TraceStep) -> float:
 
 
 def _cause(decision: Decision) -> TraceStep | None:
-    """The step that :attr:`Decision.why` names (see there), or None for an empty trace."""
+    """The step that ``Decision.why`` names (see there), or None for an empty trace."""
     trace = decision.trace
     if not trace:
         return None
@@ -523,11 +523,11 @@ class Plan:
     def to_pandas(self) -> pandas.DataFrame:
         """The decisions as a pandas DataFrame, one row per decision.
 
-        The columns are those of :meth:`to_records` with ``category``, ``expires``,
+        The columns are those of ``to_records()`` with ``category``, ``expires``,
         ``waiting_for`` and ``why`` besides; ``send_at`` and ``expires`` are UTC
         timestamps. pandas comes with the ``notebook`` extra
         (``pip install 'outreach-rules[notebook]'``); without it this raises
-        :class:`~outreach_rules.errors.MissingDependency`.
+        [`MissingDependency`][outreach_rules.MissingDependency].
         """
         return decisions_frame(self.decisions, purpose="Plan.to_pandas()")
 
