@@ -94,8 +94,9 @@ EVENT_LINES: list[Maker] = [
     lambda c, e: "[1, 2]",
     lambda c, e: "   ",
     lambda c, e: '{"kind": "k", "at": "2026-12-10T14:00:00Z", "customer": "c\\ud800"}',
-    # Python's reader takes NaN, the core not: the run is Python's then. Nesting past the
-    # readers' limit (MAX_DEPTH) is refused by both.
+    # Python's reader takes an integer beyond 64 bits, the core not: the run is Python's
+    # then. NaN, and nesting past the readers' limit (MAX_DEPTH), are refused by both.
+    lambda c, e: '{"kind": "k", "at": "2026-12-10T14:00:00Z", "data": {"x": 36893488147419103232}}',
     lambda c, e: '{"kind": "k", "at": "2026-12-10T14:00:00Z", "data": {"x": NaN}}',
     lambda c, e: '{"kind": "k", "at": "2026-12-10T14:00:00Z", "data": {"a": ' + DEEP + "}}",
     _reused,
@@ -285,11 +286,12 @@ def test_the_first_bad_line_stops_the_run_as_on_the_python_core(shop: list[str])
 
 
 def test_input_only_python_reads_is_planned_the_same(tmp_path: Path) -> None:
-    """A NaN in an event's data: the Rust core hands the run to the Python planner."""
+    """An integer beyond 64 bits in an event's data: the Rust core hands the run to the
+    Python planner."""
     people = _write(tmp_path, "c.jsonl", [json.dumps(_customer(id="c1"))])
-    nan = '{"customer": "c1", "kind": "order_placed", "at": "2026-12-01T10:00:00Z", "data": {"x": '
-    nan += "NaN}}"
-    events = _write(tmp_path, "e.jsonl", [nan])
+    big = '{"customer": "c1", "kind": "order_placed", "at": "2026-12-01T10:00:00Z", "data": {"x": '
+    big += "36893488147419103232}}"
+    events = _write(tmp_path, "e.jsonl", [big])
     options = ["plan", "--customers", str(people), "--events", str(events), "--now", AT]
     rust, python = run(*options), run(*options, core="python")
     assert rust.returncode == python.returncode == 0, rust.stderr

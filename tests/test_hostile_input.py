@@ -84,8 +84,10 @@ def test_nesting_up_to_the_limit_reads_and_one_level_more_is_refused() -> None:
 def test_whole_numbers_up_to_the_limit_read_and_longer_ones_are_refused() -> None:
     assert loads("9" * MAX_DIGITS) == int("9" * MAX_DIGITS)
     assert loads("-" + "9" * MAX_DIGITS) == -int("9" * MAX_DIGITS)
-    # A float with as many digits is a float, and no risk.
-    assert loads(HUGE + ".5") == float(HUGE + ".5")
+    # A float of more digits is a float, and no risk (one too large for a float is no
+    # JSON number: tests/test_input_mistakes.py).
+    long_float = "1" * (3 * MAX_DIGITS) + ".5"
+    assert loads(long_float) == float(long_float)
     with pytest.raises(TooLong) as long:
         loads(f'{{"data": {{"items": [1, {{"n": -{HUGE}}}]}}}}')
     assert long.value.key == "data.items[1].n"

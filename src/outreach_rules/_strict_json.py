@@ -3,6 +3,8 @@
 The standard library keeps the last of two equal keys and drops the first without a
 word, and turns an escape such as ``\\ud800`` into a lone surrogate, which no UTF-8 output
 can hold: a record or a policy with either is bad input here, refused where it is read.
+So are ``NaN``, ``Infinity`` and ``-Infinity``, which the standard library reads though
+JSON has no such words, and a number too large for a float, which it reads as infinity.
 
 Two limits keep hostile input cheap to refuse: values nested more than ``MAX_DEPTH``
 levels deep (the standard library would recurse until Python's recursion limit ends it
@@ -14,8 +16,9 @@ Rust core's reader (``rust/core/src/reading.rs``) keeps the same two limits.
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "MAX_DIGITS",
     "DuplicateKey",
     "LoneSurrogate",
+    "NotFinite",
     "NotStrict",
     "TooDeep",
     "TooLong",
@@ -68,6 +72,14 @@ class LoneSurrogate(NotStrict):
     hint = "write the character itself, or both halves of its surrogate pair"
 
 
+class NotFinite(NotStrict):
+    """The number at ``key`` is ``NaN``, ``Infinity`` or ``-Infinity`` (words that JSON
+    does not have), or too large for a float, which would make it infinite."""
+
+    problem = "is not a finite number (NaN, Infinity, or too large for a float)"
+    hint = "write a finite number, null or text"
+
+
 class TooDeep(NotStrict):
     """The value at ``key`` nests arrays and objects more than ``MAX_DEPTH`` levels deep."""
 
@@ -94,19 +106,24 @@ def printable(text: str) -> str:
 
 def surrogate_at(value: Any, path: str = "") -> str | None:
     """The path of the first key or text in ``value`` that holds a lone surrogate."""
-    if isinstance(value, str):
-        return path if has_surrogate(value) else None
+    return _first(value, lambda item: isinstance(item, str) and has_surrogate(item), path)
+
+
+def _first(value: Any, bad: Callable[[Any], bool], path: str = "") -> str | None:
+    """The path of the first key or value in ``value`` that is ``bad``."""
+    if bad(value):
+        return path
     if isinstance(value, Mapping):
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and has_surrogate(key):
+            if isinstance(key, str) and bad(key):
                 return printable(child)
-            found = surrogate_at(item, child)
+            found = _first(item, bad, child)
             if found is not None:
                 return found
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            found = surrogate_at(item, f"{path}[{index}]")
+            found = _first(item, bad, f"{path}[{index}]")
             if found is not None:
                 return found
     return None
@@ -133,7 +150,32 @@ def _int(text: str) -> int:
     return int(text)
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_int)
+class _Infinite(Exception):
+    """``NaN``, ``Infinity`` or an infinite float, met while decoding: :func:`loads` says
+    where."""
+
+
+def _constant(_: str) -> Any:
+    raise _Infinite
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise _Infinite
+    return number
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique, parse_int=_int, parse_float=_float, parse_constant=_constant
+)
+
+# Reads what `_DECODER` refuses as infinite, each such number as `_INFINITE`, to find it.
+_INFINITE = object()
+_FINDER = json.JSONDecoder(
+    parse_float=lambda text: _INFINITE if math.isinf(float(text)) else 0.0,
+    parse_constant=lambda _: _INFINITE,
+)
 
 # The tokens of JSON text that say where a value stands: a string, a bracket, a comma, a
 # colon, a number (an int where it has neither fraction nor exponent).
@@ -196,8 +238,8 @@ def _path(levels: list[list[Any]]) -> str:
 
 def loads(text: str | bytes) -> Any:
     """The value of a JSON text; raises :class:`json.JSONDecodeError` for bad syntax and
-    :class:`NotStrict` for a key given twice, a lone surrogate, nesting past ``MAX_DEPTH``
-    or a whole number past ``MAX_DIGITS``."""
+    :class:`NotStrict` for a key given twice, a lone surrogate, ``NaN`` or an infinite
+    number, nesting past ``MAX_DEPTH`` or a whole number past ``MAX_DIGITS``."""
     if not isinstance(text, str):
         text = text.decode("utf-8")
     try:
@@ -207,6 +249,13 @@ def loads(text: str | bytes) -> Any:
         if found is None:  # Python's stack was nearly full already: deep, not too deep.
             raise
         raise found[0] from None
+    except _Infinite:
+        # The rest of the text is not read yet: what is too deep or too long there first.
+        found = scan(text)
+        if found is not None:
+            raise found[0] from None
+        where = _first(_FINDER.decode(text), lambda item: item is _INFINITE)
+        raise NotFinite(where or "value") from None
     # A text of few brackets cannot nest deeply: only a text of many is scanned.
     if text.count("[") + text.count("{") > MAX_DEPTH:
         found = scan(text)

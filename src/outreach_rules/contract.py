@@ -1,7 +1,9 @@
 """The data contract of DESIGN.md: customer and event records, one JSON object per line.
 
 Records become value objects here, with errors that name the record's field; the batch
-reader adds the file and the line.
+reader adds the file and the line. A customer's ``country`` must be an ISO 3166-1 code
+(``COUNTRIES``), with a subdivision or without; a line that begins with a UTF-8
+byte-order mark is refused with an error that says so.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from outreach_rules.errors import InputError, OutreachRulesError
 from outreach_rules.model import Customer, Event
 
 __all__ = [
+    "COUNTRIES",
     "CUSTOMER_FIELDS",
     "EVENT_FIELDS",
     "Line",
@@ -35,6 +38,26 @@ EVENT_FIELDS = ("id", "customer", "kind", "at", "ref", "data")
 _CUSTOMER_REQUIRED = ("id", "timezone", "country", "since")
 _EVENT_REQUIRED = ("kind", "at")
 
+#: The ISO 3166-1 alpha-2 codes a customer's ``country`` may begin with: the 249 that ISO
+#: assigns, and XK, which the European Union, the `holidays` package and most data sources
+#: use for Kosovo. The Rust core (``rust/core/src/reading.rs``) holds the same list.
+COUNTRIES = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
+    BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ
+    DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP
+    GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG
+    KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML
+    MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE
+    PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL
+    SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM
+    US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
+    """.split()  # noqa: SIM905 - 250 codes read better as a table than as a list
+)
+# Codes ISO reserves for other uses that are often taken for a country's.
+_RESERVED = {"UK": "GB", "EL": "GR", "EU": None, "UN": None}
+_BOM = "\ufeff"
+
 
 @attrs.frozen
 class Line:
@@ -49,6 +72,14 @@ class Line:
         try:
             value = loads(self.text)
         except json.JSONDecodeError as error:
+            if self.text.startswith(_BOM):
+                raise InputError(
+                    "begins with a UTF-8 byte-order mark (U+FEFF), which JSON Lines does not allow",
+                    field="line",
+                    file=self.file,
+                    line=self.number,
+                    hint="save the file as UTF-8 without a byte-order mark",
+                ) from None
             raise InputError(
                 f"is not valid JSON ({error.msg} at column {error.colno})",
                 field="line",
@@ -115,7 +146,21 @@ def _check_keys(
 def customer_from_record(record: Mapping[str, Any]) -> Customer:
     """A :class:`Customer` from a customer record."""
     _check_keys(record, CUSTOMER_FIELDS, _CUSTOMER_REQUIRED)
-    return Customer(**record)
+    customer = Customer(**record)
+    _check_country(customer.country)
+    return customer
+
+
+def _check_country(country: str) -> None:
+    # The model has checked the form (two capitals, and a subdivision of up to three).
+    code = country[:2]
+    if code in COUNTRIES:
+        return
+    if _RESERVED.get(code):
+        hint = f"did you mean {_RESERVED[code]!r}?"
+    else:
+        hint = "use an ISO 3166-1 alpha-2 code such as 'GB', or one with a subdivision: 'US-FL'"
+    raise InputError("is not an ISO 3166 country code", field="country", value=country, hint=hint)
 
 
 def event_from_record(record: Mapping[str, Any]) -> Event:

@@ -4,7 +4,8 @@
 //! A line is accepted here only when Python's reader accepts it, with the same values.
 //! A refused line carries a short reason; the caller then reads it again with the Python
 //! reader, which raises the library's exact error (or, for a form the core does not take,
-//! such as `NaN` or an integer beyond 64 bits, accepts it).
+//! an integer beyond 64 bits, accepts it). `NaN`, `Infinity` and a number too large for
+//! a float are refused by both readers, as is a `country` outside ISO 3166 ([`COUNTRIES`]).
 //!
 //! Both readers keep the same two limits (`MAX_DEPTH` and `MAX_DIGITS` of
 //! `outreach_rules/_strict_json.py`): a line nested deeper, or holding a longer whole
@@ -89,6 +90,27 @@ const EVENT_REQUIRED: [&str; 2] = ["kind", "at"];
 /// (`ACCEPTED_SPAN` of `outreach_rules/timeline/zone.py`).
 const ACCEPTED_SPAN: (Instant, Instant) = (-5_333_126_400, 13_569_465_600);
 
+/// The ISO 3166-1 alpha-2 codes a customer's `country` may begin with, in order: the 249
+/// that ISO assigns, and XK (Kosovo). As `COUNTRIES` of `outreach_rules/contract.py`.
+pub const COUNTRIES: [&str; 250] = [
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
 /// A customer from one line of a customers file.
 pub fn customer_from_line(line: &[u8], calendars: &Calendars) -> Result<Customer, LineError> {
     let mut record = parse_record(line)?;
@@ -100,6 +122,12 @@ pub fn customer_from_line(line: &[u8], calendars: &Calendars) -> Result<Customer
         return Err(LineError::field(
             "country",
             "must match [A-Z]{2}(?:-[A-Z0-9]{1,3})?",
+        ));
+    }
+    if COUNTRIES.binary_search(&&country[..2]).is_err() {
+        return Err(LineError::field(
+            "country",
+            "is not an ISO 3166 country code",
         ));
     }
     let channels = channels(record.remove("channels"))?;
@@ -374,10 +402,11 @@ impl<'a> Parser<'a> {
             Some(b'n') => self.literal("null", Value::Null),
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
-            // NaN, Infinity and -Infinity are numbers to Python, but not to serde_json.
-            Some(b'N' | b'I') => Err(LineError::doubtful("NaN or Infinity")),
+            // NaN, Infinity and -Infinity: Python's json reads them, the library's reader
+            // refuses them as the words JSON does not have that they are.
+            Some(b'N' | b'I') => Err(LineError::refused("NaN or Infinity")),
             Some(b'-') if self.bytes.get(self.at + 1) == Some(&b'I') => {
-                Err(LineError::doubtful("-Infinity"))
+                Err(LineError::refused("-Infinity"))
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
             _ => Err(LineError::refused("expecting a value")),
@@ -606,10 +635,11 @@ fn int_value(literal: &str) -> Read<Value> {
 }
 
 fn float_value(literal: &str) -> Read<Value> {
-    // Rust's parse rounds correctly, as Python's float() does; an overflow is inf there.
+    // Rust's parse rounds correctly, as Python's float() does; an overflow is inf there,
+    // which the library's reader refuses.
     match literal.parse::<f64>().ok().and_then(Number::from_f64) {
         Some(number) => Ok(Value::Number(number)),
-        None => Err(LineError::doubtful("a float beyond the finite range")),
+        None => Err(LineError::refused("a float beyond the finite range")),
     }
 }
 
@@ -765,10 +795,13 @@ pub(crate) mod tests {
         (Customer, format!("{{{C},\"consents\":[]}}"), Refused),
         (Customer, format!("{{{C},\"attributes\":[]}}"), Refused),
         (Customer, format!("{{{C},\"attributes\":{{\"n\":1,\"f\":1.0,\"z\":-0,\"e\":1E2,\"m\":-0.0,\"big\":18446744073709551615,\"low\":-9223372036854775808,\"s\":\"\\u00e9\\/\"}}}}"), Read),
-        (Customer, format!("{{{C},\"attributes\":{{\"x\":NaN}}}}"), Python),
-        (Customer, format!("{{{C},\"attributes\":{{\"x\":-Infinity}}}}"), Python),
+        (Customer, format!("{{{C},\"attributes\":{{\"x\":NaN}}}}"), Refused),
+        (Customer, format!("{{{C},\"attributes\":{{\"x\":-Infinity}}}}"), Refused),
         (Customer, format!("{{{C},\"attributes\":{{\"x\":18446744073709551616}}}}"), Python),
-        (Customer, format!("{{{C},\"attributes\":{{\"x\":1e400}}}}"), Python),
+        (Customer, format!("{{{C},\"attributes\":{{\"x\":1e400}}}}"), Refused),
+        (Customer, s("{\"id\":\"c1\",\"timezone\":\"UTC\",\"country\":\"UK\",\"since\":\"2020-01-01T00:00:00Z\"}"), Refused),
+        (Customer, s("{\"id\":\"c1\",\"timezone\":\"UTC\",\"country\":\"ZZ-1\",\"since\":\"2020-01-01T00:00:00Z\"}"), Refused),
+        (Customer, s("{\"id\":\"c1\",\"timezone\":\"UTC\",\"country\":\"XK\",\"since\":\"2020-01-01T00:00:00Z\"}"), Read),
         (Customer, s("{\"id\":\"  \",\"timezone\":\"UTC\",\"country\":\"GB\",\"since\":\"2020-01-01T00:00:00Z\"}"), Refused),
         (Customer, s("{\"id\":\"\\u001c\",\"timezone\":\"UTC\",\"country\":\"GB\",\"since\":\"2020-01-01T00:00:00Z\"}"), Refused),
         (Customer, s("{\"id\":\"\\u00a0x\",\"timezone\":\"UTC\",\"country\":\"GB\",\"since\":\"2020-01-01T00:00:00Z\"}"), Read),
@@ -859,15 +892,53 @@ pub(crate) mod tests {
         assert_eq!(number("n"), Some(Number::from(i64::MIN)));
         assert_eq!(number("t").and_then(|n| n.as_f64()), Some(0.0));
         for line in [
-            r#"{"a":NaN}"#,
-            r#"{"a":Infinity}"#,
-            r#"{"a":-Infinity}"#,
-            r#"{"a":1e309}"#,
             r#"{"a":-18446744073709551616}"#,
             r#"{"a":18446744073709551616}"#,
         ] {
             assert!(doubtful(line), "{line}");
         }
+    }
+
+    /// Python's `json` reads these as floats; the library's reader refuses them, so the
+    /// core does too rather than leave the line to Python.
+    #[test]
+    fn nan_infinity_and_infinite_floats_are_refused() {
+        for line in [
+            r#"{"a":NaN}"#,
+            r#"{"a":Infinity}"#,
+            r#"{"a":-Infinity}"#,
+            r#"{"a":[1,{"b":NaN}]}"#,
+            r#"{"a":1e309}"#,
+            r#"{"a":-1e309}"#,
+            r#"{"a":1e400}"#,
+        ] {
+            assert!(refused(line.as_bytes()), "{line}");
+        }
+        assert!(object(r#"{"a":1e308,"b":-1e308,"c":1e-400}"#).contains_key("c"));
+    }
+
+    #[test]
+    fn countries_are_iso_3166_codes_with_or_without_a_subdivision() {
+        assert!(COUNTRIES.windows(2).all(|pair| pair[0] < pair[1]));
+        let country = |code: &str| {
+            let line = format!(
+                r#"{{"id":"c1","timezone":"UTC","country":"{code}","since":"2020-01-01T00:00:00Z"}}"#
+            );
+            outcome(Customer, &line)
+        };
+        for code in ["GB", "US", "US-FL", "AU-NSW", "XK", "ZW", "AD"] {
+            assert_eq!(country(code), Read, "{code}");
+        }
+        for code in ["UK", "EU", "ZZ", "XX", "AA", "UK-ENG", "QO"] {
+            assert_eq!(country(code), Refused, "{code}");
+        }
+    }
+
+    /// A byte-order mark is no JSON: Python's reader names it in its error.
+    #[test]
+    fn a_byte_order_mark_is_refused() {
+        assert!(refused(b"\xef\xbb\xbf{\"a\":1}"));
+        assert_eq!(outcome(Customer, &format!("\u{feff}{{{C}}}")), Refused);
     }
 
     #[test]
