@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 import time_machine
 
@@ -193,7 +194,7 @@ def test_to_pandas_gives_one_row_per_contact(replayed):
     frame = replayed.to_pandas()
     assert len(frame) == len(replayed.sent)
     assert list(frame["intent"]) == [d.intent for d in replayed.sent]
-    assert str(frame["send_at"].dtype).startswith("datetime64")
+    assert str(frame["send_at_utc"].dtype).startswith("datetime64")
 
 
 # -- the replay behaves as production would ------------------------------------------------
@@ -440,3 +441,91 @@ def test_a_trigger_only_one_policy_has_is_named_for_what_only_it_sends():
     assert all(d.rule == "survey-after-delivery" for d in surveys)
     assert all(d.why.startswith("proposed under policy A only") for d in surveys)
     assert all(d.category is Category.RELATIONSHIP for d in (s.a for s in surveys) if d)
+
+
+# -- in a notebook: HTML views, and DataFrames whose time columns say UTC or local ---------
+
+
+def test_a_backtest_shows_in_a_notebook_as_a_summary_then_the_first_contacts(replayed):
+    view = replayed._repr_html_()
+    assert view.startswith('<div class="outreach-rules"><style>')
+    assert view.count("<style>") == 1
+    summary = view[: view.index("<table")]
+    assert f"{len(replayed.sent)} contacts sent to {len(replayed.customers)} customers" in summary
+    assert "by intent: " in summary
+    assert f"{replayed.left_out} contacts of the history left out" in summary
+    # The head of the table, then where to find the rest.
+    assert view.count("<tr>") == 1 + 10
+    assert f"the first 10 of {len(replayed.sent)} contacts; to_pandas() has them all" in view
+    first = replayed.sent[0]
+    assert first.local_send_at is not None
+    assert first.local_send_at.format("ddd D MMM YYYY HH:mm") in view
+
+
+def test_a_comparison_shows_in_a_notebook_as_a_summary_then_the_first_differences():
+    customers, events = shop()
+    policy = Policy.default()
+    tighter = policy.with_overrides(
+        {"guards": [{"id": "contact-pressure", "frequency_cap": {"limit": 1, "period": "7 days"}}]}
+    )
+    diff = compare(policy, tighter, customers, events, start=START, end=END)
+    view = diff._repr_html_()
+    assert view.count("<style>") == 1
+    summary = view[: view.index("<table")]
+    assert f"{len(diff)} contacts differ: " in summary
+    assert "by rule: contact-pressure " in summary
+    assert view.count("<tr>") == 1 + min(10, len(diff))
+    frame = diff.to_pandas()
+    assert list(frame.columns) == [
+        "customer",
+        "intent",
+        "ref",
+        "kind",
+        "a_send_at_utc",
+        "a_send_at_local",
+        "a_channel",
+        "b_send_at_utc",
+        "b_send_at_local",
+        "b_channel",
+        "rule",
+        "why",
+    ]
+    assert "UTC" in str(frame["a_send_at_utc"].dtype)
+    sent = next(d for d in diff if d.a_sent_at is not None)
+    row = frame.iloc[list(diff).index(sent)]
+    assert sent.a is not None
+    assert sent.a.local_send_at is not None
+    assert row["a_send_at_local"] == sent.a.local_send_at.isoformat()
+    assert row["a_send_at_utc"].isoformat() == sent.a_sent_at.isoformat()
+
+
+def test_a_backtest_frame_names_each_time_column_utc_or_local(replayed):
+    frame = replayed.to_pandas()
+    assert {"send_at_utc", "send_at_local", "expires_utc"} <= set(frame.columns)
+    assert not {"send_at", "local_send_at", "expires"} & set(frame.columns)
+    assert "UTC" in str(frame["send_at_utc"].dtype)
+    first = replayed.sent[0]
+    assert first.local_send_at is not None
+    assert frame["send_at_local"][0] == first.local_send_at.isoformat()
+
+
+def test_backtest_views_escape_what_comes_from_data():
+    hostile = attrs.evolve(LONDON, id="<script>alert(1)</script>")
+    events = [
+        attrs.evolve(
+            ev("order_placed", "2026-06-01T10:00:00Z", ref="<b>o1</b>"), customer=hostile.id
+        )
+    ]
+    result = simulate(
+        two_step_policy(),
+        [hostile],
+        events,
+        start="2026-05-01T00:00:00Z",
+        end="2026-07-01T00:00:00Z",
+    )
+    assert result.sent
+    view = result._repr_html_()
+    assert "<script>" not in view
+    assert "<b>o1</b>" not in view
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in view
+    assert "&lt;b&gt;o1&lt;/b&gt;" in view

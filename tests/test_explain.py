@@ -588,13 +588,13 @@ def test_plan_to_pandas_gives_one_row_per_decision_in_plan_order() -> None:
         "category",
         "ref",
         "status",
-        "send_at",
-        "local_send_at",
+        "send_at_utc",
+        "send_at_local",
     ]
-    assert str(frame["send_at"].dtype).startswith("datetime64")
-    assert "UTC" in str(frame["send_at"].dtype)
-    assert frame["send_at"][0].isoformat() == "2026-12-27T09:00:00+00:00"
-    assert frame["local_send_at"][0] == "2026-12-27T09:00:00+00:00"
+    assert str(frame["send_at_utc"].dtype).startswith("datetime64")
+    assert "UTC" in str(frame["send_at_utc"].dtype)
+    assert frame["send_at_utc"][0].isoformat() == "2026-12-27T09:00:00+00:00"
+    assert frame["send_at_local"][0] == "2026-12-27T09:00:00+00:00"
     assert frame["trace"][0] == decision_record(scheduled())["trace"]
     assert frame["why"][1] == "thank you: waits for order_delivered (o2)"
 
@@ -627,3 +627,70 @@ def test_decision_html_of_a_decision_with_a_fixed_offset_shows_its_times_there()
     text = "".join(parse(decision_html(decision)).text)
     assert "Sun 27 Dec 2026 10:00 +01:00" in text
     assert "Sat 26 Dec 2026 15:00" in text  # the gift-season step, from 14:00 UTC
+
+
+# Notebook views: one scoped <style> per view, and print() short
+
+
+def test_each_html_view_carries_its_scoped_style_once() -> None:
+    plan = Plan(
+        customer=customer(),
+        now=pendulum.datetime(2026, 12, 15, 10),
+        decisions=(scheduled(), waiting(), suppressed()),
+    )
+    for fragment in (plan_html(plan), decision_html(scheduled())):
+        assert fragment.startswith('<div class="outreach-rules"><style>')
+        assert fragment.count("<style>") == 1
+        css = fragment[fragment.index("<style>") + 7 : fragment.index("</style>")]
+        rules = [rule for rule in css.split("}") if rule.strip()]
+        assert rules
+        for rule in rules:
+            for selector in rule.split("{")[0].split(","):
+                assert selector.strip().startswith("div.outreach-rules"), selector
+    # Status in colour: a badge whose class names the status.
+    fragment = plan_html(plan)
+    for status in ("scheduled", "waiting", "suppressed"):
+        assert f'<span class="or-status or-status-{status}">{status}</span>' in fragment
+
+
+def test_html_views_escape_a_script_in_a_customer_id() -> None:
+    who = attrs.evolve(customer(), id="<script>alert(1)</script>")
+    decision = attrs.evolve(scheduled(), customer=who.id, ref="<script>x</script>")
+    plan = Plan(customer=who, now=pendulum.datetime(2026, 12, 15, 10), decisions=(decision,))
+    for fragment in (plan_html(plan), decision_html(decision)):
+        assert "<script>" not in fragment
+        assert "&lt;script&gt;" in fragment
+        assert fragment.count("<style>") == 1
+        parse(fragment)
+
+
+def test_print_of_a_plan_is_a_few_lines_not_the_traces() -> None:
+    decisions = (scheduled(), waiting(), suppressed())
+    plan = Plan(
+        customer=customer(),
+        now=pendulum.datetime(2026, 12, 15, 10),
+        decisions=decisions,
+        policy="default",
+    )
+    lines = str(plan).splitlines()
+    assert len(lines) <= len(decisions) + 3
+    assert lines[0] == (
+        "customer c1 (Europe/London, GB), planned at 2026-12-15T10:00:00+00:00 under policy default"
+    )
+    assert lines[1] == "3 decisions: 1 scheduled, 1 suppressed, 1 waiting"
+    assert lines[2].startswith(
+        "  review_request for o1: scheduled by email on Sun 27 Dec 2026 09:00 Europe/London; "
+    )
+    assert lines[2].endswith(scheduled().why)
+    assert "waiting for order_delivered" in str(plan)
+    for step in scheduled().trace:
+        if step.why != scheduled().why:
+            assert step.why not in str(plan)
+    assert plan.explain() != str(plan)
+    assert str(scheduled()) == lines[2].strip()
+    assert "\n" not in str(scheduled())
+
+
+def test_print_of_an_empty_plan_says_so_in_two_lines() -> None:
+    plan = Plan(customer=customer(), now=pendulum.datetime(2026, 12, 15, 10), decisions=())
+    assert str(plan).splitlines()[1:] == ["0 decisions"]

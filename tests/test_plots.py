@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import matplotlib
 import pytest
@@ -13,7 +14,7 @@ matplotlib.use("Agg")  # no display in tests; set before pyplot is imported
 
 import matplotlib.pyplot as plt
 
-from outreach_rules import InputError, MissingDependency, Policy
+from outreach_rules import Customer, Event, InputError, MissingDependency, Policy
 from outreach_rules.backtest import Backtest, simulate
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.plots import plot_pressure, plot_timeline
@@ -52,7 +53,7 @@ def test_the_timeline_writes_a_png_with_events_above_and_contacts_below(replayed
     ax = plot_timeline(replayed, "c06-fikile", path=path)
     assert path.read_bytes().startswith(PNG)
     assert ax.get_title().startswith("c06-fikile (Africa/Johannesburg): ")
-    assert ax.get_xlabel() == "date (UTC)"
+    assert ax.get_xlabel() == "date (Africa/Johannesburg)"
     assert [label.get_text() for label in ax.get_yticklabels()] == ["events", "contacts"]
     labels = texts(ax)
     contacts = replayed.contacts_of("c06-fikile")
@@ -76,9 +77,16 @@ def test_the_timeline_shades_the_windows_a_rule_held_a_contact_back(replayed):
     legend = ax.get_legend()
     assert legend is not None
     names = [text.get_text() for text in legend.get_texts()]
-    # Her milestone call waited for the contact-pressure cap.
-    assert "held back by contact-pressure" in names
-    assert all(name.startswith("held back by ") for name in names)
+    # One entry per rule that deferred one of her decisions, other than plan-now.
+    deferring = {
+        step.rule
+        for decision in replayed.decisions
+        if decision.customer == "c06-fikile"
+        for step in decision.trace
+        if step.effect == "deferred" and step.rule != "plan-now" and step.after > step.before
+    }
+    assert deferring
+    assert sorted(names) == sorted(f"held back by {rule}" for rule in deferring)
     assert ax.patches, "shaded windows"
 
 
@@ -135,3 +143,63 @@ def test_plots_without_matplotlib_say_which_extra_to_install(replayed, monkeypat
     monkeypatch.setitem(sys.modules, "matplotlib.dates", None)
     with pytest.raises(MissingDependency, match=r"pip install 'outreach-rules\[notebook\]'"):
         plot_pressure(replayed)
+
+
+# The timeline in the customer's zone, its labels apart
+
+SYDNEY = "Australia/Sydney"
+
+
+def crowded() -> Backtest:
+    """Forty events and a handful of contacts within two days for one customer."""
+    customer = Customer(id="c1", timezone=SYDNEY, country="AU", since="2020-01-01T00:00:00Z")
+    events = [
+        Event(
+            customer="c1",
+            kind="order_placed" if n % 2 == 0 else "order_delivered",
+            at=f"2026-10-0{5 + n // 20}T{n % 20:02d}:{(7 * n) % 60:02d}:00Z",
+            ref=f"o-{n // 2}",
+        )
+        for n in range(40)
+    ]
+    return simulate(
+        Policy.default(),
+        [customer],
+        events,
+        start="2026-10-01T00:00:00Z",
+        end="2026-11-15T00:00:00Z",
+    )
+
+
+def test_the_timeline_labels_its_dates_in_the_customers_zone(replayed):
+    ax = plot_timeline(
+        replayed, "c10-jun", start="2026-12-10T00:00:00Z", end="2026-12-11T12:00:00Z"
+    )
+    assert ax.get_xlabel() == f"date ({SYDNEY})"
+    ax.figure.canvas.draw()
+    zone = ZoneInfo(SYDNEY)
+    shown = 0
+    for tick, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=True):
+        text = label.get_text()
+        if len(text) == 5 and text[2] == ":":  # an hour of the day, HH:MM
+            assert text == matplotlib.dates.num2date(tick, tz=zone).strftime("%H:%M")
+            assert text != matplotlib.dates.num2date(tick).strftime("%H:%M")
+            shown += 1
+    assert shown >= 2
+
+
+def test_no_two_labels_of_a_crowded_timeline_overlap():
+    result = crowded()
+    ax = plot_timeline(result, "c1")
+    labels = texts(ax)
+    assert len(labels) >= 40
+    ax.figure.canvas.draw()
+    boxes = [text.get_window_extent() for text in ax.texts]
+    for first in range(len(boxes)):
+        for second in range(first + 1, len(boxes)):
+            assert not boxes[first].overlaps(boxes[second]), (labels[first], labels[second])
+    # And each label stays within the figure.
+    figure_box = ax.figure.bbox
+    for box in boxes:
+        assert figure_box.x0 <= box.x0
+        assert box.x1 <= figure_box.x1

@@ -25,6 +25,7 @@ How the history is read:
 from __future__ import annotations
 
 import heapq
+import html
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,7 +36,15 @@ import pendulum
 from outreach_rules import _checks as check
 from outreach_rules._optional import require
 from outreach_rules.errors import InputError
-from outreach_rules.explain import Record, decision_record, decisions_frame
+from outreach_rules.explain import (
+    Record,
+    decision_record,
+    decisions_frame,
+    html_status,
+    html_table,
+    html_view,
+    html_when,
+)
 from outreach_rules.model import Contact, Customer, Decision, Effect, Event, Status, TraceStep
 from outreach_rules.planner import check_history
 from outreach_rules.session import Changes, Session
@@ -149,12 +158,71 @@ class Backtest:
 
     def to_pandas(self) -> pandas.DataFrame:
         """The contacts sent as a pandas DataFrame, one row per contact, as
-        :meth:`Plan.to_pandas <outreach_rules.Plan.to_pandas>` lays out decisions (needs
-        the ``notebook`` extra)."""
+        :meth:`Plan.to_pandas <outreach_rules.Plan.to_pandas>` lays out decisions
+        (``send_at_utc``, ``send_at_local``, ...; needs the ``notebook`` extra)."""
         return decisions_frame(self.sent, purpose="Backtest.to_pandas()")
+
+    def _repr_html_(self) -> str:
+        """The backtest in a notebook: a summary, then the first contacts sent."""
+        unsent = Counter(str(d.status) for d in self.unsent if d.id not in self.dropped)
+        left = ", ".join(f"{number} {status}" for status, number in sorted(unsent.items()))
+        summary = [
+            (
+                f"{_count(len(self.sent), 'contact')} sent to "
+                f"{_count(len(self.per_customer), 'customer')}"
+            ),
+            f"by intent: {_counts(self.per_intent)}" if self.sent else "",
+            f"by channel: {_counts(self.per_channel)}" if self.sent else "",
+            (
+                f"not sent: {left or 'none'}; {len(self.dropped)} dropped "
+                "(an event ended them, or they lapsed)"
+            ),
+            f"{_count(self.left_out, 'contact')} of the history left out",
+        ]
+        rows = (
+            "<tr>"
+            f"<td>{_e(d.customer)}</td><td>{_e(d.intent)}</td><td>{_e(d.ref)}</td>"
+            f'<td class="or-time">{html_when(d.local_send_at)}</td>'
+            f"<td>{_e(d.channel)}</td><td>{_e(d.why)}</td>"
+            "</tr>"
+            for d in self.sent[:_HEAD]
+        )
+        columns = ("customer", "intent", "ref", "sent at (local)", "channel", "why")
+        return html_view(
+            f'<p class="or-caption"><strong>backtest</strong> of policy {_e(self.policy.name)}'
+            f" from {_e(self.start.isoformat())} to {_e(self.end.isoformat())}</p>",
+            _summary_html(summary),
+            html_table(columns, rows, kind="contacts"),
+            _more_html(len(self.sent), "contacts", "to_pandas()"),
+        )
 
 
 _HINT = f"use one of {', '.join(_KEYS)}"
+# How many rows a notebook's view of a backtest or a comparison shows; to_pandas() has all.
+_HEAD = 10
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _counts(counted: Mapping[str, int]) -> str:
+    return ", ".join(f"{key} {number}" for key, number in counted.items())
+
+
+def _summary_html(lines: Iterable[str]) -> str:
+    items = "".join(f"<li>{_e(line)}</li>" for line in lines if line)
+    return f'<ul class="or-summary">{items}</ul>'
+
+
+def _more_html(total: int, what: str, where: str) -> str:
+    if total <= _HEAD:
+        return ""
+    return f'<p class="or-more">the first {_HEAD} of {total} {what}; {_e(where)} has them all</p>'
 
 
 def _values(decision: Decision, keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -452,26 +520,95 @@ class Comparison:
 
     def to_pandas(self) -> pandas.DataFrame:
         """The differences as a pandas DataFrame, one row per difference (needs the
-        ``notebook`` extra)."""
+        ``notebook`` extra).
+
+        The columns are those of ``to_records()``, each instant's column saying where
+        it is read, as in ``Plan.to_pandas()``: ``a_send_at_utc`` and ``b_send_at_utc``
+        are UTC timestamps, ``a_send_at_local`` and ``b_send_at_local`` ISO 8601 text
+        with the customer's offset.
+        """
         pd = require("pandas", extra="notebook", purpose="Comparison.to_pandas()")
-        frame = pd.DataFrame(
-            self.to_records(),
-            columns=[
-                "customer",
-                "intent",
-                "ref",
-                "kind",
-                "a_send_at",
-                "a_channel",
-                "b_send_at",
-                "b_channel",
-                "rule",
-                "why",
-            ],
-        )
-        for column in ("a_send_at", "b_send_at"):
+        rows = [
+            {
+                **record,
+                "a_send_at_utc": record["a_send_at"],
+                "a_send_at_local": _local(difference.a, difference.a_sent_at),
+                "b_send_at_utc": record["b_send_at"],
+                "b_send_at_local": _local(difference.b, difference.b_sent_at),
+            }
+            for difference, record in zip(self.differences, self.to_records(), strict=True)
+        ]
+        frame = pd.DataFrame(rows, columns=list(_DIFFERENCE_COLUMNS))
+        for column in ("a_send_at_utc", "b_send_at_utc"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
         return frame
+
+    def _repr_html_(self) -> str:
+        """The comparison in a notebook: a summary, then the first differences."""
+        kinds = Counter(difference.kind for difference in self.differences)
+        summary = [
+            (
+                f"policy A {self.a.policy.name}: {_count(len(self.a.sent), 'contact')} sent; "
+                f"policy B {self.b.policy.name}: {_count(len(self.b.sent), 'contact')} sent"
+            ),
+            (
+                f"{_count(len(self.differences), 'contact')} differ: "
+                f"{kinds['only_a']} under A only, {kinds['only_b']} under B only, "
+                f"{kinds['changed']} changed"
+            ),
+            f"by rule: {_counts(self.by_rule())}" if self.differences else "",
+        ]
+        rows = (
+            "<tr>"
+            f"<td>{_e(d.customer)}</td><td>{_e(d.intent)}</td><td>{_e(d.ref)}</td>"
+            f"<td>{_e(d.kind)}</td>"
+            f'<td class="or-time">{_sent_html(d.a, d.a_sent_at)}</td>'
+            f'<td class="or-time">{_sent_html(d.b, d.b_sent_at)}</td>'
+            f"<td>{_e(d.rule)}</td><td>{_e(d.why)}</td>"
+            "</tr>"
+            for d in self.differences[:_HEAD]
+        )
+        columns = ("customer", "intent", "ref", "kind", "A (local)", "B (local)", "rule", "why")
+        return html_view(
+            f'<p class="or-caption"><strong>comparison</strong> of policy A '
+            f"{_e(self.a.policy.name)} with policy B {_e(self.b.policy.name)}, from "
+            f"{_e(self.a.start.isoformat())} to {_e(self.a.end.isoformat())}</p>",
+            _summary_html(summary),
+            html_table(columns, rows, kind="differences"),
+            _more_html(len(self.differences), "differences", "to_pandas()"),
+        )
+
+
+_DIFFERENCE_COLUMNS = (
+    "customer",
+    "intent",
+    "ref",
+    "kind",
+    "a_send_at_utc",
+    "a_send_at_local",
+    "a_channel",
+    "b_send_at_utc",
+    "b_send_at_local",
+    "b_channel",
+    "rule",
+    "why",
+)
+
+
+def _local(decision: Decision | None, sent: pendulum.DateTime | None) -> str | None:
+    """When one side sent it, as ISO 8601 text with the customer's offset; None if not."""
+    if sent is None or decision is None or decision.local_send_at is None:
+        return None
+    return decision.local_send_at.isoformat()
+
+
+def _sent_html(decision: Decision | None, sent: pendulum.DateTime | None) -> str:
+    """A side's send time in a cell: local, over UTC; its state when it was not sent."""
+    if sent is not None and decision is not None:
+        return html_when(decision.local_send_at) + f" <small>{_e(decision.channel)}</small>"
+    if decision is None:
+        return "not proposed"
+    return html_status(decision.status)
 
 
 def compare(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Record",
     "decision_html",
+    "decision_line",
     "decision_record",
     "decision_row",
     "decision_text",
@@ -32,6 +34,7 @@ __all__ = [
     "iso_local",
     "iso_utc",
     "plan_html",
+    "plan_summary",
     "plan_text",
 ]
 
@@ -177,10 +180,111 @@ def plan_text(plan: Plan) -> str:
     return "\n\n".join([head, *body])
 
 
+# -- short forms, for print() -------------------------------------------------------------
+
+
+def _state(decision: Decision) -> str:
+    if decision.send_at is not None and decision.local_send_at is not None:
+        local = decision.local_send_at
+        when = f"{local.format('ddd D MMM YYYY HH:mm')} {local.timezone_name}"
+        return f"scheduled by {decision.channel} on {when}"
+    if decision.waiting_for is not None:
+        return f"waiting for {decision.waiting_for}"
+    return str(decision.status)
+
+
+def decision_line(decision: Decision) -> str:
+    """A decision in one line, for ``print(decision)``: what, its state, and why.
+
+    ``review_request for o1: scheduled by email on Sun 27 Dec 2026 09:00 Europe/London;
+    gift season: ...``. ``decision_text`` is the long form, with the trace.
+    """
+    about = decision.intent if decision.ref is None else f"{decision.intent} for {decision.ref}"
+    why = decision.why
+    return f"{about}: {_state(decision)}" + (f"; {why}" if why else "")
+
+
+def plan_summary(plan: Plan) -> str:
+    """A plan in a few lines, for ``print(plan)``: the customer and ``now``, the decisions
+    counted by status, then one line per decision (``decision_line``).
+
+    ``plan_text`` (``plan.explain()``) is the long form, with every trace.
+    """
+    customer = plan.customer
+    policy = f" under policy {plan.policy}" if plan.policy else ""
+    statuses = Counter(str(decision.status) for decision in plan.decisions)
+    counts = ", ".join(f"{number} {status}" for status, number in sorted(statuses.items()))
+    lines = [
+        (
+            f"customer {customer.id} ({customer.timezone}, {customer.country}), "
+            f"planned at {plan.now.isoformat()}{policy}"
+        ),
+        _count(len(plan.decisions), "decision") + (f": {counts}" if counts else ""),
+        *(f"  {decision_line(decision)}" for decision in plan.decisions),
+    ]
+    if plan.decisions:
+        lines.append("(plan.explain() shows each decision's trace)")
+    return "\n".join(lines)
+
+
 # -- HTML, for notebooks ------------------------------------------------------------------
 #
 # Every text that comes from data (ids, refs, rule ids, reasons) goes through html.escape:
-# a customer id or an event's data may hold anything.
+# a customer id or an event's data may hold anything. Each view is one <div> with the class
+# ``outreach-rules`` and its own <style>, whose every selector starts with that class: the
+# view looks the same in Jupyter, in a browser and on the docs site, and styles nothing
+# else on the page. Colours are translucent greys and a few saturated hues, legible on a
+# light and on a dark theme.
+
+_SCOPE = "div.outreach-rules"
+_CSS = " ".join(
+    f"{_SCOPE}{selector} {{{rules}}}"
+    for selector, rules in (
+        ("", "font-size: 13px; line-height: 1.4; margin: 0.4em 0; overflow-x: auto"),
+        (" p.or-caption", "margin: 0 0 0.4em 0"),
+        (" ul.or-summary", "margin: 0 0 0.5em 0; padding-left: 1.4em"),
+        (
+            " table",
+            (
+                "border-collapse: collapse; border-spacing: 0; margin: 0; width: auto;"
+                " font-size: inherit; table-layout: auto"
+            ),
+        ),
+        (
+            " th, div.outreach-rules td",
+            (
+                "border: 1px solid rgba(128, 128, 128, 0.45); padding: 3px 8px; text-align: left;"
+                " vertical-align: top; white-space: normal"
+            ),
+        ),
+        (" thead th", "background: rgba(128, 128, 128, 0.14); font-weight: 600"),
+        (" td.or-time", "white-space: nowrap; font-variant-numeric: tabular-nums"),
+        (" td.or-time small", "opacity: 0.7"),
+        (
+            " table.or-decisions > tbody > tr > td[colspan]",
+            "padding: 0 0 4px 28px; border-top: none; background: none",
+        ),
+        (" details > summary", "cursor: pointer; opacity: 0.75; padding: 2px 0"),
+        (" table.or-steps", "width: 100%; font-size: 12px"),
+        (" table.or-steps td:first-child", "text-align: right; width: 2em"),
+        (
+            " table.or-steps td:nth-child(4), div.outreach-rules table.or-steps td:nth-child(5)",
+            "white-space: nowrap; font-variant-numeric: tabular-nums",
+        ),
+        (
+            " .or-status",
+            (
+                "display: inline-block; padding: 0 7px; border-radius: 9px; color: #fff;"
+                " font-weight: 600; background: #6b6b6b"
+            ),
+        ),
+        (" .or-status-scheduled", "background: #2e7d32"),
+        (" .or-status-waiting", "background: #b26a00"),
+        (" .or-status-suppressed", "background: #b3261e"),
+        (" .or-more", "opacity: 0.75; margin: 0.3em 0 0 0"),
+    )
+)
+_STYLE = f"<style>{_CSS}</style>"
 
 _COLUMNS = ("intent", "ref", "status", "send at (local)", "channel", "why")
 _STEP_COLUMNS = ("#", "effect", "rule", "from", "to", "why")
@@ -188,6 +292,38 @@ _STEP_COLUMNS = ("#", "effect", "rule", "from", "to", "why")
 
 def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def html_view(*parts: str) -> str:
+    """One view for a notebook: ``parts`` (HTML, already escaped) in a ``<div>`` that
+    carries the views' scoped ``<style>``, once. The library's ``_repr_html_`` methods all
+    use it."""
+    return f'<div class="outreach-rules">{_STYLE}{"".join(parts)}</div>'
+
+
+def html_table(columns: Iterable[str], rows: Iterable[str], *, kind: str) -> str:
+    """A table of a view: a head of ``columns`` (plain text, escaped here) over ``rows``
+    (``<tr>`` elements, already escaped). ``kind`` names the table's class."""
+    head = "".join(f"<th>{_e(name)}</th>" for name in columns)
+    return (
+        f'<table class="or-{_e(kind)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def html_status(status: object) -> str:
+    """A decision's status as a coloured badge."""
+    return f'<span class="or-status or-status-{_e(status)}">{_e(status)}</span>'
+
+
+def html_when(moment: pendulum.DateTime | None) -> str:
+    """A send time as a cell shows it: local, with the zone, over the UTC instant."""
+    if moment is None:
+        return ""
+    return (
+        f"{_e(moment.format('ddd D MMM YYYY HH:mm'))} {_e(moment.timezone_name)}"
+        f"<br><small>{_e(moment.in_timezone('UTC').isoformat())}</small>"
+    )
 
 
 def _when(moment: pendulum.DateTime | None, zone: _Zone) -> str:
@@ -198,7 +334,7 @@ def _when(moment: pendulum.DateTime | None, zone: _Zone) -> str:
 
 
 def _trace_html(decision: Decision, zone: _Zone) -> str:
-    steps = "".join(
+    steps = (
         "<tr>"
         + "".join(
             f"<td>{_e(cell)}</td>"
@@ -214,11 +350,10 @@ def _trace_html(decision: Decision, zone: _Zone) -> str:
         + "</tr>"
         for number, step in enumerate(decision.trace, 1)
     )
-    head = "".join(f"<th>{_e(name)}</th>" for name in _STEP_COLUMNS)
     count = len(decision.trace)
     return (
         f"<details><summary>trace: {count} step{'' if count == 1 else 's'}</summary>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{steps}</tbody></table></details>"
+        f"{html_table(_STEP_COLUMNS, steps, kind='steps')}</details>"
     )
 
 
@@ -234,51 +369,50 @@ def _rows_html(decision: Decision, zone: _Zone) -> str:
     else:
         when = ""
     cells = (
-        _e(decision.intent),
-        _e(decision.ref),
-        _e(decision.status),
-        when,
-        _e(decision.channel),
-        _e(decision.why),
+        f"<td>{_e(decision.intent)}</td>",
+        f"<td>{_e(decision.ref)}</td>",
+        f"<td>{html_status(decision.status)}</td>",
+        f'<td class="or-time">{when}</td>',
+        f"<td>{_e(decision.channel)}</td>",
+        f"<td>{_e(decision.why)}</td>",
     )
-    row = "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    row = "<tr>" + "".join(cells) + "</tr>"
     trace = f'<tr><td colspan="{len(_COLUMNS)}">{_trace_html(decision, zone)}</td></tr>'
     return row + trace
 
 
 def _table_html(decisions: tuple[Decision, ...], zone: _Zone) -> str:
-    head = "".join(f"<th>{_e(name)}</th>" for name in _COLUMNS)
-    body = "".join(_rows_html(decision, zone) for decision in decisions)
-    return (
-        f'<table class="outreach-rules"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    )
+    rows = (_rows_html(decision, zone) for decision in decisions)
+    return html_table(_COLUMNS, rows, kind="decisions")
 
 
 def decision_html(decision: Decision, zone_name: str | None = None) -> str:
     """A decision as an HTML table for a notebook, its trace folded under it in
     ``<details>``. Instants in the trace show in ``zone_name``, which the caption names: by
     default the customer's zone that the decision carries, as in
-    [`decision_text`][outreach_rules.explain.decision_text]."""
+    [`decision_text`][outreach_rules.explain.decision_text]. The view carries its own
+    scoped ``<style>``."""
     zone = _zone_of(decision, zone_name)
     caption = (
-        f"<p><strong>{_e(decision.customer)}</strong>: {_e(decision.intent)} "
-        f"(times in {_e(_zone_label(zone))})</p>"
+        f'<p class="or-caption"><strong>{_e(decision.customer)}</strong>: '
+        f"{_e(decision.intent)} (times in {_e(_zone_label(zone))})</p>"
     )
-    return f"<div>{caption}{_table_html((decision,), zone)}</div>"
+    return html_view(caption, _table_html((decision,), zone))
 
 
 def plan_html(plan: Plan) -> str:
     """A plan as an HTML table for a notebook: one row per decision, each with its trace
-    folded under it in ``<details>``, instants in the customer's time zone."""
+    folded under it in ``<details>``, instants in the customer's time zone. The view
+    carries its own scoped ``<style>``."""
     customer = plan.customer
     count = len(plan.decisions)
     policy = f", policy {_e(plan.policy)}" if plan.policy else ""
     caption = (
-        f"<p><strong>customer {_e(customer.id)}</strong> ({_e(customer.timezone)}, "
-        f"{_e(customer.country)}), planned at {_e(plan.now.isoformat())}{policy}: "
-        f"{_count(count, 'decision')}</p>"
+        f'<p class="or-caption"><strong>customer {_e(customer.id)}</strong> '
+        f"({_e(customer.timezone)}, {_e(customer.country)}), planned at "
+        f"{_e(plan.now.isoformat())}{policy}: {_count(count, 'decision')}</p>"
     )
-    return f"<div>{caption}{_table_html(plan.decisions, customer.timezone)}</div>"
+    return html_view(caption, _table_html(plan.decisions, customer.timezone))
 
 
 # -- pandas, for notebooks ----------------------------------------------------------------
@@ -290,10 +424,11 @@ def _utc(moment: pendulum.DateTime | None) -> dt.datetime | None:
 
 
 def decision_row(decision: Decision) -> Record:
-    """A decision as one flat row for a table: the record of the output contract, with
-    ``category``, ``expires``, ``waiting_for`` and ``why`` besides, and instants in UTC as
-    standard library datetimes (``local_send_at`` stays ISO 8601 text with its offset,
-    since one column cannot hold several zones)."""
+    """A decision as one flat row for a table: the fields of the output contract, with
+    ``category``, ``waiting_for`` and ``why`` besides. Each column of an instant says
+    where it is read: ``send_at_utc`` and ``expires_utc`` are UTC, as standard library
+    datetimes; ``send_at_local`` is ISO 8601 text with the customer's offset, since one
+    column cannot hold several zones."""
     record = decision_record(decision)
     return {
         "id": decision.id,
@@ -302,10 +437,10 @@ def decision_row(decision: Decision) -> Record:
         "category": str(decision.category),
         "ref": decision.ref,
         "status": str(decision.status),
-        "send_at": _utc(decision.send_at),
-        "local_send_at": record["local_send_at"],
+        "send_at_utc": _utc(decision.send_at),
+        "send_at_local": record["local_send_at"],
         "channel": record["channel"],
-        "expires": _utc(decision.expires),
+        "expires_utc": _utc(decision.expires),
         "waiting_for": decision.waiting_for,
         "why": decision.why,
         "trace": record["trace"],
@@ -319,10 +454,10 @@ _ROW_COLUMNS = (
     "category",
     "ref",
     "status",
-    "send_at",
-    "local_send_at",
+    "send_at_utc",
+    "send_at_local",
     "channel",
-    "expires",
+    "expires_utc",
     "waiting_for",
     "why",
     "trace",
@@ -338,6 +473,6 @@ def decisions_frame(decisions: Iterable[Decision], *, purpose: str) -> pandas.Da
     """
     pd = require("pandas", extra="notebook", purpose=purpose)
     frame = pd.DataFrame([decision_row(d) for d in decisions], columns=list(_ROW_COLUMNS))
-    for column in ("send_at", "expires"):
+    for column in ("send_at_utc", "expires_utc"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame

@@ -24,10 +24,12 @@ from outreach_rules.errors import InputError, VocabularyError
 from outreach_rules.explain import (
     Record,
     decision_html,
+    decision_line,
     decision_record,
     decision_text,
     decisions_frame,
     plan_html,
+    plan_summary,
     plan_text,
 )
 from outreach_rules.timeline.instants import Seconds, as_datetime, checked, epoch, from_epoch
@@ -452,6 +454,11 @@ class Decision:
         cause = _cause(self)
         return "" if cause is None else cause.why
 
+    def __str__(self) -> str:
+        """The decision in one line: what, its state, and why (``print(decision)``);
+        ``explain()`` is the long form."""
+        return decision_line(self)
+
     def explain(self) -> str:
         """The decision and its trace as text for a terminal or a support agent."""
         return decision_text(self)
@@ -512,6 +519,12 @@ class Plan:
         """The decisions that will be sent, in order."""
         return tuple(d for d in self.decisions if d.status is Status.SCHEDULED)
 
+    def __str__(self) -> str:
+        """The plan in a few lines (``print(plan)``): the customer and ``now``, the
+        decisions counted by status, then one line per decision; ``explain()`` is the
+        long form, with every trace."""
+        return plan_summary(self)
+
     def explain(self) -> str:
         """Every decision with its trace, as text for a terminal or a support agent."""
         return plan_text(self)
@@ -523,9 +536,10 @@ class Plan:
     def to_pandas(self) -> pandas.DataFrame:
         """The decisions as a pandas DataFrame, one row per decision.
 
-        The columns are those of ``to_records()`` with ``category``, ``expires``,
-        ``waiting_for`` and ``why`` besides; ``send_at`` and ``expires`` are UTC
-        timestamps. pandas comes with the ``notebook`` extra
+        The columns are those of ``to_records()`` with ``category``, ``waiting_for`` and
+        ``why`` besides, and each instant's column says where it is read: ``send_at_utc``
+        and ``expires_utc`` are UTC timestamps, ``send_at_local`` is ISO 8601 text with
+        the customer's offset. pandas comes with the ``notebook`` extra
         (``pip install 'outreach-rules[notebook]'``); without it this raises
         [`MissingDependency`][outreach_rules.MissingDependency].
         """

@@ -20,6 +20,9 @@ import datetime as dt
 import os
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import attrs
 
 from outreach_rules._optional import require
 from outreach_rules.errors import InputError
@@ -61,11 +64,11 @@ def _dates(purpose: str) -> Any:
     return require("matplotlib.dates", extra="notebook", purpose=purpose)
 
 
-def _date_axis(axes: Axes, purpose: str) -> None:
+def _date_axis(axes: Axes, purpose: str, tz: dt.tzinfo | None = None) -> None:
     dates = _dates(purpose)
-    locator = dates.AutoDateLocator()
+    locator = dates.AutoDateLocator(tz=tz)
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator, tz=tz))
 
 
 def _axes(ax: Axes | None, purpose: str, size: tuple[float, float]) -> Axes:
@@ -129,36 +132,11 @@ def plot_timeline(
         for before, after in spans:
             axes.axvspan(_x(before), _x(after), color=colours[rule], alpha=0.2, lw=0)
 
-    # Three rows each side, in turn, so that labels of nearby points do not overlap.
-    for position, event in enumerate(events):
-        at, level = _x(event.at), 0.8 + 0.8 * (position % 3)
-        marker = "s" if event.customer is None else "o"
-        axes.plot([at], [level], marker=marker, color="tab:purple", markersize=5)
-        label = event.kind if event.ref is None else f"{event.kind} {event.ref}"
-        axes.annotate(
-            label, (at, level), xytext=(4, 0), textcoords="offset points", fontsize=7, va="center"
-        )
-    for position, contact in enumerate(contacts):
-        assert contact.send_at is not None
-        at, level = _x(contact.send_at), -0.8 - 0.8 * (position % 3)
-        axes.plot(
-            [at], [level], marker="v", color=_CATEGORY_COLOURS[contact.category], markersize=6
-        )
-        axes.annotate(
-            f"{contact.intent} ({contact.channel})",
-            (at, level),
-            xytext=(4, 0),
-            textcoords="offset points",
-            fontsize=7,
-            va="center",
-        )
-
     axes.axhline(0.0, color="black", lw=0.6)
-    axes.set_ylim(-2.8, 2.8)
     axes.set_xlim(low, high)
-    axes.set_yticks([1.6, -1.6], ["events", "contacts"])
-    _date_axis(axes, "plot_timeline()")
-    axes.set_xlabel("date (UTC)")
+    axes.set_ylim(-2.8, 2.8)
+    _date_axis(axes, "plot_timeline()", ZoneInfo(who.timezone))
+    axes.set_xlabel(f"date ({who.timezone})")
     axes.set_title(
         f"{who.id} ({who.timezone}): {len(events)} events, {len(contacts)} contacts "
         f"under policy {result.policy.name}"
@@ -168,9 +146,108 @@ def plot_timeline(
         for rule in sorted(windows)
     ]
     if handles:
-        axes.legend(handles=handles, loc="lower left", fontsize=7)
+        # Beside the axes, not over the labels of the contacts.
+        axes.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False
+        )
+    above = [
+        _Mark(
+            _x(event.at),
+            event.kind if event.ref is None else f"{event.kind} {event.ref}",
+            "s" if event.customer is None else "o",
+            "tab:purple",
+        )
+        for event in events
+    ]
+    below = [
+        _Mark(
+            _x(contact.send_at),
+            f"{contact.intent} ({contact.channel})",
+            "v",
+            _CATEGORY_COLOURS[contact.category],
+        )
+        for contact in contacts
+        if contact.send_at is not None
+    ]
+    _draw_marks(axes, above, below, owned=ax is None)
     _save(axes, path)
     return axes
+
+
+@attrs.frozen
+class _Mark:
+    """A point of the timeline and its label."""
+
+    x: float
+    label: str
+    marker: str
+    colour: Any
+
+
+_PITCH = 0.8  # between rows of labels, in the y axis' units
+_GAP = 6.0  # between two labels in a row, in pixels
+_OFFSET = 4.0  # between a point and its label, in points
+
+
+def _draw_marks(axes: Axes, above: list[_Mark], below: list[_Mark], *, owned: bool) -> None:
+    """Draw the events above the line and the contacts below it, each with its label, in
+    rows: each label goes in the first row, nearest the line, where it overlaps no other.
+
+    A label reads to the right of its point, or to the left where it would leave the axes.
+    Rows are laid out in the figure's pixels, once the figure's layout is done; a figure
+    the plot made grows taller when the rows need it.
+    """
+    figure: Any = axes.get_figure(root=True) if hasattr(axes, "get_figure") else axes.figure
+    figure.draw_without_rendering()  # the layout, so that the axes' size is final
+    box = axes.get_window_extent()
+    low, high = axes.get_xlim()
+    offset = _OFFSET * figure.dpi / 72.0
+
+    def place(marks: list[_Mark], sign: float) -> int:
+        rows: list[list[tuple[float, float]]] = []
+        for mark in sorted(marks, key=lambda m: (m.x, m.label)):
+            text = axes.annotate(
+                mark.label,
+                (mark.x, 0.0),
+                xytext=(_OFFSET, 0),
+                textcoords="offset points",
+                fontsize=7,
+                va="center",
+                annotation_clip=False,
+            )
+            text.set_in_layout(False)
+            width = text.get_window_extent().width
+            at = box.x0 + (mark.x - low) / (high - low) * box.width
+            span = (at, at + offset + width)
+            if span[1] > box.x1:  # past the right-hand edge: read it to the left
+                span = (at - offset - width, at)
+                text.set_horizontalalignment("right")
+                text.xyann = (-_OFFSET, 0)
+            row = next(
+                (
+                    number
+                    for number, taken in enumerate(rows)
+                    if all(span[1] + _GAP <= a or b + _GAP <= span[0] for a, b in taken)
+                ),
+                len(rows),
+            )
+            if row == len(rows):
+                rows.append([])
+            rows[row].append(span)
+            level = sign * _PITCH * (row + 1)
+            text.xy = (mark.x, level)
+            axes.plot([mark.x], [level], marker=mark.marker, color=mark.colour, markersize=5)
+        return len(rows)
+
+    depth = max(place(above, 1.0), place(below, -1.0), 2)
+    reach = _PITCH * (depth + 0.5)
+    axes.set_ylim(-reach, reach)
+    middle = _PITCH * (depth + 1) / 2
+    axes.set_yticks([middle, -middle], ["events", "contacts"])
+    # Each row needs about twice the height of a 7-point line.
+    needed = (2 * depth + 1) * 2 * 7 / 72.0
+    if owned and box.height / figure.dpi < needed:
+        figure.set_figheight(figure.get_figheight() + needed - box.height / figure.dpi)
 
 
 def _blocked_windows(decisions: list[Decision]) -> dict[str, list[tuple[Any, Any]]]:
