@@ -68,6 +68,11 @@ CSV_COLUMNS = (
 )
 # Parts per worker: more parts than workers evens out the load.
 _PARTS_PER_WORKER = 4
+# Customers planned between two reports of progress on the Python planner: a fraction of
+# a second's work, so that a progress bar moves from the first second, not per part.
+_TELL_EVERY = 50
+# How long the Python planner waits for a part before it reports the workers' progress.
+_TELL_WAIT = 0.25
 
 
 @attrs.frozen
@@ -126,7 +131,10 @@ def plan_files(
     ``form`` is ``jsonl`` or ``csv``; ``trace`` is ``full``, ``compact`` (each step with
     a reason code and its parameters instead of its sentence) or ``none`` (the JSON Lines
     records leave their ``trace`` out, the CSV cell is empty); ``workers`` are threads on
-    the Rust core, processes on the Python planner.
+    the Rust core, processes on the Python planner. ``progress``, where given, is called
+    with each count of customers planned since the last call, a few times a second; each
+    customer is counted once, even where a run starts over (through the index, or on the
+    Python planner after the Rust core).
     """
     if workers < 1:
         raise InputError("must be at least 1", field="workers", value=workers)
@@ -141,27 +149,28 @@ def plan_files(
             ) from None
     if form == "csv":
         write_records((), form, out, header=True)
+    told = _Told(progress)
     with tempfile.TemporaryDirectory(prefix="outreach-rules-", dir=workdir) as folder:
         run = _Run(
             policy, str(customers), str(events), now, form, trace, engine, on_error, workers, folder
         )
         core = _batch_core(run)
         if core is not None:
-            planned = _plan_on_rust(core, run, out, reject, progress)
+            planned = _plan_on_rust(core, run, out, reject, told)
             if planned is not None:
                 return planned
             # The core could not carry this input: in one process, as the core's run
             # would have been, with the same first error whatever `workers` says.
             workers = 1
+            told.again()
         job = Job(policy.to_dict(), now, engine, on_error, form, folder, trace)
         try:
-            results = _run(
-                job, _sorted_parts(str(customers), str(events), workers), workers, progress
-            )
+            results = _run(job, _sorted_parts(str(customers), str(events), workers), workers, told)
         except NotSorted:
+            told.again()
             index = str(Path(folder) / "index.sqlite")
             build_index(customers, events, index, Errors(on_error, reject))
-            results = _run(job, _index_parts(index, workers), workers, progress)
+            results = _run(job, _index_parts(index, workers), workers, told)
         total = 0
         rejected: list[Rejected] = []
         for done in results:
@@ -173,21 +182,8 @@ def plan_files(
 
 
 def _copy(output: str, out: IO[str]) -> None:
-    """Append a written part to ``out``, as it is: bytes to its binary buffer where it has
-    one (a file, stdout), since decoding hundreds of megabytes to copy them took a fifth
-    of a run on the Rust core."""
-    buffer = getattr(out, "buffer", None)
-    if buffer is None:
-        with open(output, encoding="utf-8", newline="") as text:
-            shutil.copyfileobj(text, out)
-        return
-    out.flush()
-    with open(output, "rb") as part:
-        shutil.copyfileobj(part, buffer, _COPY_CHUNK)
-    buffer.flush()
-
-
-_COPY_CHUNK = 1 << 20
+    with open(output, encoding="utf-8") as part:
+        shutil.copyfileobj(part, out)
 
 
 def _reject_in_order(rejected: list[Rejected], reject: Callable[[Rejected], None] | None) -> None:
@@ -197,23 +193,53 @@ def _reject_in_order(rejected: list[Rejected], reject: Callable[[Rejected], None
             reject(item)
 
 
-def _run(
-    job: Job, parts: list[Part], workers: int, progress: Callable[[int], None] | None
-) -> list[Done]:
-    done: list[Done] = []
+class _Told:
+    """Progress told once per customer: a run that starts over is not counted again until
+    it passes where the last one got to."""
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.told = self.seen = 0
+
+    def __call__(self, count: int) -> None:
+        self.seen += count
+        if self.progress is not None and self.seen > self.told:
+            self.progress(self.seen - self.told)
+            self.told = self.seen
+
+    def again(self) -> None:
+        """The run starts over from its first customer."""
+        self.seen = 0
+
+
+def _run(job: Job, parts: list[Part], workers: int, told: _Told) -> list[Done]:
     if workers == 1:
-        _start(job)
-        for part in parts:
-            done.append(_plan_part(part))
-            if progress is not None:
-                progress(done[-1].customers)
-        return done
+        _start(job, told)
+        return [_plan_part(part) for part in parts]
     context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
-    with context.Pool(workers, initializer=_start, initargs=(job,)) as pool:
-        for result in pool.imap(_plan_part, parts):
-            done.append(result)
-            if progress is not None:
-                progress(result.customers)
+    # The workers count the customers they plan here; this process reports the count
+    # whenever it has waited a moment for the next part.
+    planned = context.Value("q", 0)
+    reported = 0
+    done: list[Done] = []
+
+    def report() -> None:
+        nonlocal reported
+        with planned.get_lock():
+            count = planned.value
+        told(count - reported)
+        reported = count
+
+    with context.Pool(workers, initializer=_start, initargs=(job, planned)) as pool:
+        results = pool.imap(_plan_part, parts)
+        while True:
+            try:
+                done.append(results.next(timeout=_TELL_WAIT))
+            except multiprocessing.TimeoutError:
+                report()
+            except StopIteration:
+                break
+    report()
     return done
 
 
@@ -362,10 +388,23 @@ def _index_parts(index: str, workers: int) -> list[Part]:
 _JOB: dict[str, Any] = {}
 
 
-def _start(job: Job) -> None:
+def _start(job: Job, planned: Any = None) -> None:
+    """Set a worker up: the policy built once, and where to count the customers planned
+    (a progress callback in this process, a shared number in a worker process)."""
     from outreach_rules.policy import Policy  # noqa: PLC0415 - a worker builds it once, here
 
-    _JOB.update(job=job, policy=Policy.from_dict(job.policy))
+    _JOB.update(job=job, policy=Policy.from_dict(job.policy), tell=_teller(planned))
+
+
+def _teller(planned: Any) -> Callable[[int], None] | None:
+    if planned is None or isinstance(planned, _Told):
+        return planned
+
+    def tell(count: int) -> None:
+        with planned.get_lock():
+            planned.value += count
+
+    return tell
 
 
 def _plan_part(part: Part) -> Done:
@@ -374,7 +413,7 @@ def _plan_part(part: Part) -> Done:
     job: Job = _JOB["job"]
     rejected: list[Rejected] = []
     errors = Errors(job.on_error, rejected.append)
-    counted = _Counter(_groups(part, errors))
+    counted = _Counter(_groups(part, errors), _JOB["tell"])
     output = str(Path(job.folder) / f"part-{part.number:05d}.{job.form}")
     with open(output, "w", encoding="utf-8", newline="") as out:
         batches = record_groups(
@@ -387,6 +426,7 @@ def _plan_part(part: Part) -> Done:
             trace=job.trace,
         )
         write_records(batches, job.form, out, trace=job.trace)
+    counted.tell()
     return Done(output, tuple(rejected), counted.count)
 
 
@@ -410,14 +450,26 @@ def _groups(part: Part, errors: Errors) -> Iterator[Group]:
 
 
 class _Counter:
-    def __init__(self, source: Iterator[Group]) -> None:
-        self.source = source
-        self.count = 0
+    """The groups of a part, counted; every ``_TELL_EVERY`` of them told to ``tell``."""
+
+    def __init__(self, source: Iterator[Group], tell: Callable[[int], None] | None) -> None:
+        self.source, self.tell_to = source, tell
+        self.count = self.untold = 0
 
     def __iter__(self) -> Iterator[Group]:
         for group in self.source:
+            # A group is asked for once the one before it is planned (and written).
+            if self.untold >= _TELL_EVERY:
+                self.tell()
             self.count += 1
+            self.untold += 1
             yield group
+
+    def tell(self) -> None:
+        """Tell the customers counted since the last time."""
+        if self.tell_to is not None and self.untold:
+            self.tell_to(self.untold)
+        self.untold = 0
 
 
 def write_records(
