@@ -182,8 +182,21 @@ def plan_files(
 
 
 def _copy(output: str, out: IO[str]) -> None:
-    with open(output, encoding="utf-8") as part:
-        shutil.copyfileobj(part, out)
+    """Append a written part to ``out``, as it is: bytes to its binary buffer where it has
+    one (a file, stdout), since decoding hundreds of megabytes to copy them took a fifth
+    of a run on the Rust core."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        with open(output, encoding="utf-8", newline="") as text:
+            shutil.copyfileobj(text, out)
+        return
+    out.flush()
+    with open(output, "rb") as part:
+        shutil.copyfileobj(part, buffer, _COPY_CHUNK)
+    buffer.flush()
+
+
+_COPY_CHUNK = 1 << 20
 
 
 def _reject_in_order(rejected: list[Rejected], reject: Callable[[Rejected], None] | None) -> None:
