@@ -36,6 +36,8 @@ ROLES_NOT_YET_CONVERTED = {
     ":func:<code>decision_text",
     ":class:<code>~outreach_rules.errors.MissingDependency",
 }
+# A Jupyter kernel's own log line on stderr: not a warning of the site's build.
+KERNEL_SAYS = "[IPKernelApp] WARNING | Kernel is running over TCP without encryption."
 # A mkdocstrings cross-reference: [`Decision`][outreach_rules.Decision].
 CROSS_REFERENCE = re.compile(r"\]\[(outreach_rules(?:\.\w+)+)\]")
 
@@ -66,7 +68,8 @@ def generator() -> ModuleType:
 def test_the_nav_lists_every_page_once_and_only_pages_that_exist():
     pages = nav_pages()
     assert len(pages) == len(set(pages))
-    assert sorted(pages) == sorted(path.name for path in DOCS.glob("*.md"))
+    # The example notebook comes from examples/ (the hook docs/notebook_page.py).
+    assert sorted(pages) == sorted([*(path.name for path in DOCS.glob("*.md")), "notebook.ipynb"])
     assert pages[0] == "index.md"
 
 
@@ -138,7 +141,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert done.returncode == 0, done.stderr
-    assert "WARNING" not in done.stderr
+    # The notebook's kernel says, on its own stderr, that it listens on loopback TCP.
+    own = [line for line in done.stderr.splitlines() if not line.startswith(KERNEL_SAYS)]
+    assert not [line for line in own if "WARNING" in line]
     return built
 
 
@@ -199,3 +204,17 @@ def test_the_install_instructions_work_from_a_checkout():
     assert "pip install ." in commands
     assert "pip install -e '.[docs]'" in commands
     assert not re.search(r"pip install '?outreach-rules", commands)
+
+
+def test_the_site_has_the_example_notebook_with_its_outputs(site):
+    page = site / "notebook" / "index.html"
+    assert page.exists()
+    html = page.read_text(encoding="utf-8")
+    assert "outreach-rules in a notebook" in html
+    # Executed at build time: the plan's view, the backtest's summary, and both plots.
+    assert '<div class="outreach-rules"><style>' in html
+    assert "customer c02-bruno" in html
+    assert "contacts sent to 24 customers" in html
+    assert html.count("data:image/png;base64,") >= 2
+    nav = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="notebook/"' in nav

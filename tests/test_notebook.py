@@ -72,8 +72,19 @@ def test_the_notebook_explains_tweaks_backtests_and_compares(executed):
     frames = [html for html in outputs(executed, "text/html") if "dataframe" in html]
     # The plan, the backtest's intents by channel, and the comparison, as DataFrames.
     assert len(frames) == 3
-    assert "a_send_at" in frames[-1]
+    assert "a_send_at_local" in frames[-1]
     assert "gift-season" in frames[-1]
+    assert "send_at_local" in frames[0]
+
+
+def test_the_notebook_shows_the_short_plan_and_the_backtest_and_comparison_views(executed):
+    printed = "".join(outputs(executed, "stream"))
+    assert "customer c02-bruno (America/Sao_Paulo, BR), planned at" in printed
+    assert "(plan.explain() shows each decision's trace)" in printed
+    views = [html for html in outputs(executed, "text/html") if "outreach-rules" in html]
+    assert all(view.count("<style>") == 1 for view in views)
+    assert any("<strong>backtest</strong> of policy" in view for view in views)
+    assert any("<strong>comparison</strong> of policy A" in view for view in views)
 
 
 def test_the_notebook_draws_both_plots(executed):
