@@ -12,12 +12,24 @@ import pickle
 import zoneinfo
 from typing import Any
 
+import attrs
 import orjson
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from outreach_rules import Contact, Customer, Event, Policy
+from outreach_rules import (
+    AnnualBlackout,
+    AnyOf,
+    Contact,
+    Customer,
+    Event,
+    GuardRule,
+    Intent,
+    InWindow,
+    Policy,
+    Trigger,
+)
 from outreach_rules._cores import rust_module, using
 from outreach_rules.errors import OutreachRulesError
 from outreach_rules.planner import plan_raw, plan_records
@@ -223,3 +235,59 @@ def test_not_on_day_of_holds_exactly_while_the_local_date_is_the_orders(
     expected = first_minute_of_another_day(timezone, placed, visit)
     assert sent_at("python", timezone, placed, visit) == expected
     assert sent_at("rust", timezone, placed, visit) == expected
+
+
+# -- in_window of the proposal's basis -----------------------------------------------------
+
+
+@st.composite
+def windows_of_the_basis(draw: st.DrawFn) -> Policy:
+    """A review request measured from the delivery, held by a window of the delivery's
+    date: the basis is known in a guard's context only once the order is delivered."""
+    day = st.tuples(st.integers(1, 12), st.integers(1, 28))
+    start, end = draw(day), draw(day)
+    of = draw(st.sampled_from(["anchor", "basis"]))
+    season = InWindow(start=start, end=end, of="basis")
+    other = InWindow(start=start, end=end, of=of)
+    review = Intent(name="review_request", category="relationship", channels=["email"])
+    ask = Trigger(
+        id="review",
+        intent="review_request",
+        on="order_placed",
+        requires="order_delivered",
+        delay=draw(st.sampled_from(["0 days", "3 days", "20 hours"])),
+        expires="60 days",
+    )
+    guard = GuardRule(
+        id="season",
+        spec=AnnualBlackout(start=start, end=end),
+        when=[AnyOf(conditions=[season, other])],
+    )
+    return Policy(name="gifts", intents=[review], triggers=[ask], guards=[guard])
+
+
+@st.composite
+def orders_and_deliveries(draw: st.DrawFn) -> tuple[Any, ...]:
+    """A policy of windows of the basis, and orders most of which are delivered, some
+    across the window's ends, the plan asked for before or after each delivery."""
+    policy = draw(windows_of_the_basis())
+    customer = draw(customers())
+    history: list[Event] = []
+    start = epoch("2026-01-01T00:00:00Z")
+    for ref in draw(st.lists(st.sampled_from(["o1", "o2", "o3"]), max_size=3, unique=True)):
+        placed = start + draw(st.integers(0, 2 * 365 * 86_400))
+        history.append(Event(kind="order_placed", at=from_epoch(placed), ref=ref, customer="c1"))
+        if draw(st.integers(0, 4)):
+            delivered = placed + draw(st.integers(0, 60 * 86_400))
+            at = from_epoch(delivered)
+            history.append(Event(kind="order_delivered", at=at, ref=ref, customer="c1"))
+    customer = attrs.evolve(customer, id="c1")
+    times = [e.epoch for e in history] or [start]
+    now = draw(st.integers(min(times) - 86_400, max(times) + 90 * 86_400))
+    return policy, customer, history, now
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(orders_and_deliveries())
+def test_cores_agree_on_windows_of_the_basis(case: tuple[Any, ...]) -> None:
+    event(assert_agree(*case))

@@ -274,12 +274,6 @@ def test_p3_gift_flag_defers_an_order_placed_before_the_season(playbook):
     assert "gift-season" not in [rule for rule, _ in steps(unflagged)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="P3 counts an order delivered inside the gift season, but a guard's conditions "
-    "see only the order placed (the anchor): the policy language cannot test the delivery's "
-    "date, and giving it that test is a change to both planning cores",
-)
 def test_p3_an_order_placed_before_the_season_and_delivered_in_it_waits_until_after_christmas(
     playbook,
 ):

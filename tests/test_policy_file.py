@@ -21,10 +21,12 @@ from hypothesis import given, settings
 
 from outreach_rules import (
     AnnualBlackout,
+    AnyOf,
     Duration,
     FrequencyCap,
     GuardRule,
     Intent,
+    InWindow,
     Policy,
     PolicyError,
     Trigger,
@@ -110,6 +112,27 @@ def test_a_policy_round_trips_through_each_file_format(
         assert Policy.from_file(path) == policy
 
     round_trip()
+
+
+@pytest.mark.parametrize("suffix", sorted(WRITERS))
+def test_a_window_of_the_basis_round_trips_through_each_file_format(
+    suffix: str, tmp_path: Path
+) -> None:
+    gift = Policy.default().rule("gift-season")
+    assert isinstance(gift, GuardRule)
+    (season,) = gift.when
+    assert isinstance(season, AnyOf)
+    assert InWindow(start=(11, 15), end=(12, 26), of="basis") in season.conditions
+    path = tmp_path / f"policy{suffix}"
+    path.write_text(WRITERS[suffix](Policy.default().to_dict()), encoding="utf-8")
+    assert Policy.from_file(path) == Policy.default()
+    # Written only when it is not the default: a window of the anchor reads as before.
+    (data,) = [g for g in Policy.default().to_dict()["guards"] if g["id"] == "gift-season"]
+    windows = data["when"][0]["any"][1:]
+    assert windows == [
+        {"in_window": {"start": "11-15", "end": "12-26"}},
+        {"in_window": {"start": "11-15", "end": "12-26", "of": "basis"}},
+    ]
 
 
 def test_policies_keep_to_the_intents_and_kinds_given() -> None:
@@ -381,6 +404,35 @@ TOML_MISTAKES = {
         remove = ["gift-season"]  # <-
         """,
         ["remove: only makes sense with extends", "extends = 'default'"],
+    ),
+    "a window of an instant that is neither the anchor nor the basis": (
+        """
+        [[guards]]
+        id = "gift-season"
+        when = [{ in_window = { start = "11-15", end = "12-26", of = "basic" } }]  # <-
+        annual_blackout = { start = "11-15", end = "12-26" }
+        """,
+        [
+            "guards[0].when[0].in_window.of='basic'",
+            "is not an instant a window can test",
+            "did you mean 'basis'?",
+        ],
+    ),
+    "a trigger's window of the basis": (
+        """
+        [[triggers]]
+        id = "review"
+        intent = "review_request"
+        on = "order_placed"
+        requires = "order_delivered"
+        when = [{ in_window = { start = "11-15", end = "12-26", of = "basis" } }]  # <-
+        """,
+        [
+            "triggers[0].when[0]",
+            "rule 'review'",
+            "tests the proposal's basis, which a trigger does not know yet",
+            "move the test to a guard's 'when'",
+        ],
     ),
     "TOML syntax": (
         """

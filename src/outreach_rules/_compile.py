@@ -126,7 +126,12 @@ def _condition(condition: Condition) -> dict[str, Any]:
     if isinstance(condition, Sent):
         return {"type": "sent", "intent": condition.intent}
     if isinstance(condition, InWindow):
-        return {"type": "in_window", "start": condition.start, "end": condition.end}
+        return {
+            "type": "in_window",
+            "start": condition.start,
+            "end": condition.end,
+            "of": condition.of,
+        }
     if isinstance(condition, AnyOf):
         return {"type": "any_of", "conditions": [_condition(c) for c in condition.conditions]}
     raise Uncompilable(f"a condition of type {type(condition).__name__}")

@@ -255,9 +255,19 @@ class Reader:
         if kind == "sent":
             self.table(body, inner, ("intent",), required=("intent",))
             return Sent(intent=self.text(body, "intent", inner))
-        self.table(body, inner, ("start", "end"), required=("start", "end"))
+        self.table(body, inner, ("start", "end", "of"), required=("start", "end"))
+        of = self.text(body, "of", inner, "anchor")
+        choices = ("anchor", "basis")
+        if of not in choices:
+            close = difflib.get_close_matches(of, choices, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(choices)}"
+            self.fail(
+                _join(inner, "of"), "is not an instant a window can test", value=of, hint=hint
+            )
         return InWindow(
-            start=self.month_day(body, "start", inner), end=self.month_day(body, "end", inner)
+            start=self.month_day(body, "start", inner),
+            end=self.month_day(body, "end", inner),
+            of=of,
         )
 
 
@@ -670,7 +680,10 @@ def _condition_data(condition: Condition) -> dict[str, Any]:
     if isinstance(condition, Sent):
         return {"sent": {"intent": condition.intent}}
     if isinstance(condition, InWindow):
-        return {"in_window": {"start": _md(condition.start), "end": _md(condition.end)}}
+        window = {"start": _md(condition.start), "end": _md(condition.end)}
+        if condition.of != "anchor":
+            window["of"] = condition.of
+        return {"in_window": window}
     if isinstance(condition, AnyOf):
         return {"any": [_condition_data(c) for c in condition.conditions]}
     raise PolicyError(f"has no place in the file format: {type(condition).__name__}", field="when")

@@ -24,6 +24,7 @@ from outreach_rules._sources import Source, read
 from outreach_rules.errors import PolicyError
 from outreach_rules.lint import Finding, lint
 from outreach_rules.model import Channel, Intent
+from outreach_rules.rules.conditions import uses_basis
 from outreach_rules.rules.guards import GuardRule
 from outreach_rules.rules.triggers import Trigger
 
@@ -95,6 +96,7 @@ class Policy:
         known = {intent.name for intent in self.intents}
         for position, trigger in enumerate(self.triggers):
             _check_known(known, trigger.intent, f"triggers[{position}].intent", trigger.id)
+            _check_no_basis(trigger, position)
         for position, guard in enumerate(self.guards):
             for name in sorted(guard.intents):
                 _check_known(known, name, f"guards[{position}].intents", guard.id)
@@ -213,6 +215,19 @@ def _check_unique(what: str, names: Iterable[str]) -> None:
                 f"names {name!r} twice", field=what, value=name, hint="ids must be unique"
             )
         seen.add(name)
+
+
+def _check_no_basis(trigger: Trigger, position: int) -> None:
+    # A trigger's conditions are tested on the anchor, before there is a basis to test.
+    for index, condition in enumerate(trigger.when):
+        if uses_basis(condition):
+            raise PolicyError(
+                "tests the proposal's basis, which a trigger does not know yet",
+                field=f"triggers[{position}].when[{index}]",
+                value=condition,
+                rule=trigger.id,
+                hint="use of = 'anchor' here, or move the test to a guard's 'when'",
+            )
 
 
 def _check_known(known: set[str], name: str, field: str, rule: str | None) -> None:

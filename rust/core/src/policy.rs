@@ -117,14 +117,29 @@ pub enum Condition {
     Sent {
         intent: String,
     },
-    /// Month and day, both included; the window may cross New Year.
+    /// Month and day, both included; the window may cross New Year. `of` says whose
+    /// local date is tested: the anchor's or the proposal's basis's.
     InWindow {
         start: (u32, u32),
         end: (u32, u32),
+        #[serde(default)]
+        of: Of,
     },
     AnyOf {
         conditions: Vec<Condition>,
     },
+}
+
+/// Whose instant an `in_window` condition tests (Python's `InWindow.of`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Of {
+    /// The anchor the proposal grew from (the order placed).
+    #[default]
+    Anchor,
+    /// The proposal's basis, that its times are measured from (the order delivered):
+    /// known in a guard's context only, once the proposal no longer waits for it.
+    Basis,
 }
 
 /// Python's `GuardRule`: a spec and the proposals it applies to.

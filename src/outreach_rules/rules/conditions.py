@@ -1,14 +1,16 @@
 """Conditions that triggers and guards test: on the anchor event, the customer, the history.
 
 A condition is evaluated in a ``Context``: the customer, their history, and the
-*anchor* a proposal grew from (the order placed, the complaint opened) with its instant.
+*anchor* a proposal grew from (the order placed, the complaint opened) with its instant;
+for a guard, also the instant of the proposal's *basis* (the order delivered that its
+times are measured from), once that is known.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
 
@@ -31,17 +33,24 @@ __all__ = [
     "Sent",
     "Tenure",
     "is_condition",
+    "uses_basis",
 ]
 
 
 @attrs.frozen
 class Context:
-    """What a condition may look at."""
+    """What a condition may look at.
+
+    ``at`` is the anchor's instant; ``basis_at`` the instant of the proposal's basis, in
+    a guard's context once the basis is known (None in a trigger's, and while a proposal
+    waits for its basis).
+    """
 
     customer: Customer
     history: History
     at: int
     anchor: Event | None = None
+    basis_at: int | None = None
 
 
 class Condition(Protocol):
@@ -233,16 +242,43 @@ def is_condition(value: Any) -> bool:
     return callable(getattr(value, "holds", None))
 
 
+Of = Literal["anchor", "basis"]
+_OF: tuple[Of, ...] = ("anchor", "basis")
+
+
+def _check_of(_: Any, __: attrs.Attribute[str], of: str) -> None:
+    if of not in _OF:
+        raise PolicyError(
+            "is not an instant a window can test",
+            field="of",
+            value=of,
+            hint="use 'anchor' (the event the proposal grew from, such as the order "
+            "placed) or 'basis' (the event its times are measured from, such as the order "
+            "delivered)",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class InWindow:
-    """Whether the anchor's local date falls inside an annual window (gift season)."""
+    """Whether a local date falls inside an annual window (gift season).
+
+    ``of`` says whose date: the anchor's (``"anchor"``, the order placed) or the
+    proposal's basis (``"basis"``, the order delivered that its times are measured
+    from). Only a guard knows the basis: a trigger's conditions are tested before there
+    is one, so a policy refuses ``of="basis"`` there; while a proposal waits for its basis,
+    the condition does not hold.
+    """
 
     start: tuple[int, int] = attrs.field(converter=month_day, validator=check_month_day)
     end: tuple[int, int] = attrs.field(converter=month_day, validator=check_month_day)
+    of: Of = attrs.field(default="anchor", validator=_check_of)
 
     def holds(self, context: Context, /) -> bool:
+        at = context.at if self.of == "anchor" else context.basis_at
+        if at is None:
+            return False
         window = AnnualWindow(self.start, self.end, inside=True)
-        return window.allows(context.customer.zone.to_wall(context.at))
+        return window.allows(context.customer.zone.to_wall(at))
 
 
 @attrs.frozen(kw_only=True)
@@ -283,6 +319,15 @@ def first_holds(condition: Condition, customer: Customer, history: History) -> i
         value=condition,
         hint="use tenure or count with at_least, or tests on the customer",
     )
+
+
+def uses_basis(condition: Condition) -> bool:
+    """Whether ``condition`` tests the proposal's basis, which only a guard knows."""
+    if isinstance(condition, InWindow):
+        return condition.of == "basis"
+    if isinstance(condition, AnyOf):
+        return any(uses_basis(c) for c in condition.conditions)
+    return False
 
 
 def is_lasting(condition: Condition) -> bool:

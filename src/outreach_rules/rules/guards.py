@@ -528,7 +528,11 @@ class GuardRule:
         if self.when:
             proposal = placing.proposal
             context = Context(
-                placing.customer, placing.history, proposal.anchor_at, proposal.anchor
+                placing.customer,
+                placing.history,
+                proposal.anchor_at,
+                proposal.anchor,
+                proposal.basis_at,
             )
             return all(condition.holds(context) for condition in self.when)
         return True

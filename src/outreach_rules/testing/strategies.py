@@ -391,21 +391,26 @@ def _counts(draw: st.DrawFn, lasting: bool, kinds: st.SearchStrategy[str]) -> Co
 
 
 def conditions(
-    *, lasting: bool = False, kinds: Sequence[str] | None = None
+    *, lasting: bool = False, kinds: Sequence[str] | None = None, basis: bool = False
 ) -> st.SearchStrategy[Condition]:
-    """Conditions of every kind; with ``lasting``, only those a recurring trigger accepts."""
-    return _conditions(lasting, _kinds_key(kinds))
+    """Conditions of every kind; with ``lasting``, only those a recurring trigger accepts;
+    with ``basis``, windows on the proposal's basis too, which only a guard's ``when``
+    accepts."""
+    return _conditions(lasting, _kinds_key(kinds), basis=basis)
 
 
 @functools.cache
-def _conditions(lasting: bool, kinds: tuple[str, ...] | None) -> st.SearchStrategy[Condition]:
+def _conditions(
+    lasting: bool, kinds: tuple[str, ...] | None, *, basis: bool = False
+) -> st.SearchStrategy[Condition]:
     leaves: list[st.SearchStrategy[Condition]] = [
         _matches(on_customer=lasting),
         _tenures(lasting),
         _counts(lasting, _kinds(kinds)),
     ]
     if not lasting:
-        leaves.append(st.builds(InWindow, start=_MONTH_DAYS, end=_MONTH_DAYS))
+        of = st.sampled_from(["anchor", "basis"] if basis else ["anchor"])
+        leaves.append(st.builds(InWindow, start=_MONTH_DAYS, end=_MONTH_DAYS, of=of))
         # The engine strategies' intents too, so that some contacts of their histories match.
         sent = st.sampled_from(_ENGINE_INTENTS) | _INTENT_NAMES
         leaves.append(st.builds(Sent, intent=sent))
@@ -541,7 +546,7 @@ def _guard_rules(
         intents=draw(scope),
         categories=draw(st.frozensets(st.sampled_from(Category), max_size=2)),
         channels=draw(st.frozensets(st.sampled_from(Channel), max_size=2)),
-        when=draw(st.lists(_conditions(False, kinds), max_size=2)),
+        when=draw(st.lists(_conditions(False, kinds, basis=True), max_size=2)),
     )
 
 

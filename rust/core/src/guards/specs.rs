@@ -82,6 +82,7 @@ pub fn holds(rule: &GuardRule, placing: &Placing, calendars: &Calendars) -> Resu
         zone: placing.zone,
         at: placing.proposal.anchor_at,
         anchor: placing.anchor(),
+        basis_at: placing.proposal.basis_at,
     };
     all_hold(&rule.when, &context, calendars)
 }

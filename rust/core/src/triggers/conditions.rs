@@ -1,11 +1,12 @@
 //! Conditions that triggers and guards test, on the anchor event, the customer and the
-//! history: `outreach_rules/rules/conditions.py`.
+//! history (and, for a guard, the instant of the proposal's basis):
+//! `outreach_rules/rules/conditions.py`.
 
 use super::history::History;
 use super::python::{self, Py, Side, TypeError};
 use crate::error::{CoreError, ErrorKind, Result};
 use crate::model::{Customer, Duration, Event, Instant};
-use crate::policy::Condition;
+use crate::policy::{Condition, Of};
 use crate::time::calendar::WallRule;
 use crate::time::{Calendars, Zone};
 use serde_json::{Map, Value};
@@ -17,8 +18,12 @@ pub struct Context<'a> {
     pub history: &'a History<'a>,
     /// The customer's zone.
     pub zone: &'a Zone,
+    /// The anchor's instant.
     pub at: Instant,
     pub anchor: Option<&'a Event>,
+    /// The instant of the proposal's basis: in a guard's context once it is known; None
+    /// in a trigger's and while the proposal waits for it.
+    pub basis_at: Option<Instant>,
 }
 
 /// The fields a `Match` may test besides `data.<path>` and `customer.attributes.<path>`.
@@ -42,13 +47,20 @@ pub fn holds(condition: &Condition, context: &Context, calendars: &Calendars) ->
             at_most,
         } => Ok(count_holds(kind, *at_least, *at_most, context)),
         Condition::Sent { intent } => Ok(sent_holds(intent, context)),
-        Condition::InWindow { start, end } => {
+        Condition::InWindow { start, end, of } => {
+            let at = match of {
+                Of::Anchor => context.at,
+                Of::Basis => match context.basis_at {
+                    Some(at) => at,
+                    None => return Ok(false),
+                },
+            };
             let window = WallRule::AnnualWindow {
                 start: *start,
                 end: *end,
                 inside: true,
             };
-            window.allows(context.zone.to_wall(context.at)?, calendars)
+            window.allows(context.zone.to_wall(at)?, calendars)
         }
         Condition::AnyOf { conditions } => any_holds(conditions, context, calendars),
     }
@@ -93,6 +105,7 @@ pub fn first_holds(
                 zone,
                 at: history.since,
                 anchor: None,
+                basis_at: None,
             };
             Ok(holds(condition, &context, calendars)?.then_some(history.since))
         }
@@ -162,9 +175,16 @@ pub fn describe(condition: &Condition) -> String {
             number_text(*at_most)
         ),
         Condition::Sent { intent } => format!("Sent(intent={})", quoted(intent)),
-        Condition::InWindow { start, end } => format!(
-            "InWindow(start=({}, {}), end=({}, {}))",
-            start.0, start.1, end.0, end.1
+        Condition::InWindow { start, end, of } => format!(
+            "InWindow(start=({}, {}), end=({}, {}), of={})",
+            start.0,
+            start.1,
+            end.0,
+            end.1,
+            match of {
+                Of::Anchor => "'anchor'",
+                Of::Basis => "'basis'",
+            }
         ),
         Condition::AnyOf { conditions } => {
             let inner: Vec<String> = conditions.iter().map(describe).collect();
@@ -349,6 +369,16 @@ mod tests {
     }
 
     fn check(owner: &Customer, anchor: Option<&Event>, at: Instant, cases: &[(Value, bool)]) {
+        check_with_basis(owner, anchor, at, None, cases);
+    }
+
+    fn check_with_basis(
+        owner: &Customer,
+        anchor: Option<&Event>,
+        at: Instant,
+        basis_at: Option<Instant>,
+        cases: &[(Value, bool)],
+    ) {
         let calendars = calendars();
         let zone = calendars.zone(&owner.timezone).unwrap();
         let policy = policy(&[], json!([]));
@@ -359,6 +389,7 @@ mod tests {
             zone: &zone,
             at,
             anchor,
+            basis_at,
         };
         for (json, expected) in cases {
             let found = holds(&condition(json.clone()), &context, &calendars).unwrap();
@@ -470,6 +501,39 @@ mod tests {
     }
 
     #[test]
+    fn windows_of_the_basis_read_the_basis_date_once_it_is_known() {
+        let of =
+            |of: &str| json!({"type": "in_window", "start": [12, 20], "end": [1, 5], "of": of});
+        let inside = 1_797_706_800; // 2026-12-20T00:00 in the customer's zone
+        let outside = inside - 1;
+        // The anchor (1 March) is outside the window, the basis inside it: only a window
+        // of the basis holds; a window without `of` tests the anchor.
+        let unsaid = json!({"type": "in_window", "start": [12, 20], "end": [1, 5]});
+        let cases = [(of("basis"), true), (of("anchor"), false), (unsaid, false)];
+        check_with_basis(&owner(), None, T, Some(inside), &cases);
+        let cases = [(of("basis"), false)];
+        check_with_basis(&owner(), None, inside, Some(outside), &cases);
+        // A basis not yet known (the proposal waits for it): the window does not hold.
+        let cases = [(of("basis"), false), (of("anchor"), true)];
+        check_with_basis(&owner(), None, inside, None, &cases);
+    }
+
+    #[test]
+    fn windows_are_described_as_python_shows_them() {
+        let window = json!({"type": "in_window", "start": [11, 15], "end": [12, 26]});
+        let described = describe(&condition(window));
+        assert_eq!(
+            described,
+            "InWindow(start=(11, 15), end=(12, 26), of='anchor')"
+        );
+        let window = json!({"type": "any_of", "conditions": [
+            {"type": "in_window", "start": [11, 15], "end": [12, 26], "of": "basis"}]});
+        let described = describe(&condition(window));
+        let expected = "AnyOf(conditions=(InWindow(start=(11, 15), end=(12, 26), of='basis'),))";
+        assert_eq!(described, expected);
+    }
+
+    #[test]
     fn tenure_counts_and_sent() {
         let owner = owner();
         let calendars = calendars();
@@ -488,6 +552,7 @@ mod tests {
             zone: &zone,
             at: T + 5,
             anchor: Some(&anchor),
+            basis_at: None,
         };
         let month = json!({"months": 1, "days": 0, "seconds": 0, "text": "1 month"});
         let cases = [

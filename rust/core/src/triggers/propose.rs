@@ -187,6 +187,8 @@ impl<'p> Finder<'p, '_> {
             zone: self.zone,
             at,
             anchor: anchor.map(|i| &self.history.events[i]),
+            // A trigger's conditions are tested before there is a basis.
+            basis_at: None,
         };
         if all_hold(&self.trigger.when, &context, self.calendars)? {
             if let Some(proposal) = self.grown_from(at, anchor)? {
