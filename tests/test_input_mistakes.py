@@ -19,8 +19,9 @@ import pytest
 from outreach_rules import Policy
 from outreach_rules._cores import rust_module
 from outreach_rules._parts import plan_files
-from outreach_rules._reading import Rejected
+from outreach_rules._reading import BUILT_IN_KINDS, Rejected
 from outreach_rules._strict_json import NotFinite, loads
+from outreach_rules.batch import UnknownKind, groups
 from outreach_rules.contract import COUNTRIES, Line
 from outreach_rules.errors import InputError, OutreachRulesError
 
@@ -58,6 +59,14 @@ def _plan(
     except OutreachRulesError as error:
         planned = error
     return planned, out.getvalue(), rejected
+
+
+def _warned(
+    paths: tuple[Path, Path], **options: Any
+) -> tuple[Any, str, list[Rejected], list[UnknownKind]]:
+    """What ``_plan`` gives, and the events of an unknown kind reported."""
+    warned: list[UnknownKind] = []
+    return (*_plan(paths, on_unknown_kind=warned.append, **options), warned)
 
 
 def _refused(paths: tuple[Path, Path]) -> InputError:
@@ -210,3 +219,145 @@ def test_both_cores_take_the_same_countries(tmp_path: Path) -> None:
     assert len(COUNTRIES) == 250
     assert {"GB", "US", "XK"} <= COUNTRIES
     assert not {"UK", "EU", "UN", "ZZ"} & COUNTRIES
+
+
+# -- event kinds the policy does not know ------------------------------------------------------
+
+
+def test_a_misspelt_kind_is_reported_with_the_likely_one(tmp_path: Path, each_core: str) -> None:
+    events = [_event(), _event(kind="order_delivred"), _event(kind="parcel_scanned")]
+    paths = _files(tmp_path, [json.dumps(CUSTOMER)], events)
+    planned, out, rejected, warned = _warned(paths)
+    assert (planned, rejected) == (1, [])
+    name = str(paths[1])
+    assert warned == [
+        UnknownKind(name, 2, "order_delivred", "order_delivered"),
+        UnknownKind(name, 3, "parcel_scanned", None),
+    ]
+    assert str(warned[0]) == (
+        f"{name}:2: kind 'order_delivred' is not an event kind the policy knows "
+        "(did you mean 'order_delivered'?)"
+    )
+    assert warned[1].hint == "add it to the policy's events if your system sends it"
+    if each_core == "rust":
+        # The core found them itself, without handing the run to the Python planner.
+        reported = _core_run(paths, refuse_unknown_kinds=False)[4]
+        assert reported == [(name, 2, "order_delivred"), (name, 3, "parcel_scanned")]
+    # Reported, not refused: planned as before, the review waiting for the delivery.
+    assert out == _plan(paths)[1]
+    assert '"status":"waiting"' in out
+
+
+def test_the_policy_s_events_and_the_built_in_kinds_are_known(
+    tmp_path: Path, each_core: str
+) -> None:
+    policy = Policy.default().with_overrides({"events": ["order_placed", "parcel_scanned"]})
+    kinds = ["order_placed", "parcel_scanned", *BUILT_IN_KINDS, "order_delivered"]
+    events = [_event(kind=kind, ref=f"o{n}") for n, kind in enumerate(kinds)]
+    paths = _files(tmp_path, [json.dumps(CUSTOMER)], events)
+    warned: list[UnknownKind] = []
+    planned, _, rejected = _plan(paths, policy, on_unknown_kind=warned.append)
+    # order_delivered is not among this policy's events: reported, with no near kind.
+    assert [(w.line, w.kind) for w in warned] == [(len(kinds), "order_delivered")]
+    assert (planned, rejected) == (1, [])
+
+
+def test_unknown_kinds_come_in_line_order_however_the_files_are_read(
+    tmp_path: Path, each_core: str
+) -> None:
+    people = [json.dumps(CUSTOMER | {"id": f"c{n}"}) for n in range(5)]
+    events = [_event(customer=f"c{n % 5}", ref=f"o{n}") for n in range(30)]
+    for n in (3, 11, 12, 29):
+        events[n] = _event(customer=f"c{n % 5}", ref=f"o{n}", kind="order_delivred")
+    broadcast = json.dumps({"kind": "chanel_down", "at": AT, "data": {"channel": "sms"}})
+    events.insert(0, broadcast)
+    ordered = sorted(events[1:], key=lambda line: json.loads(line)["customer"])
+    for lines in (events, [broadcast, *ordered]):
+        paths = _files(tmp_path, people, lines)
+        for workers in (1, 2):
+            planned, _, rejected, warned = _warned(paths, workers=workers)
+            assert (planned, rejected) == (5, [])
+            expected = [n + 1 for n, line in enumerate(lines) if "order_delivred" in line]
+            assert [w.line for w in warned] == [1, *expected]
+            assert [w.suggestion for w in warned] == ["channel_down", *["order_delivered"] * 4]
+
+
+def test_refused_kinds_are_bad_lines_naming_file_line_and_kind(
+    tmp_path: Path, each_core: str
+) -> None:
+    events = [_event(), _event(kind="order_delivred", ref="o2")]
+    paths = _files(tmp_path, [json.dumps(CUSTOMER)], events)
+    planned, out, _, warned = _warned(paths, unknown_kinds="refuse")
+    assert isinstance(planned, InputError)
+    assert (planned.file, planned.line, planned.field) == (str(paths[1]), 2, "kind")
+    assert (planned.value, planned.hint) == ("order_delivred", "did you mean 'order_delivered'?")
+    assert "is not an event kind the policy knows" in str(planned)
+    assert (out, warned) == ("", [])
+    assert _core_refuses_kinds(paths) == [("refused", False, str(paths[1]), 2)]
+
+
+def test_refused_kinds_are_skipped_with_on_error_skip(tmp_path: Path, each_core: str) -> None:
+    events = [_event(kind="order_delivred", ref="o2"), _event()]
+    paths = _files(tmp_path, [json.dumps(CUSTOMER)], events)
+    planned, out, rejected, warned = _warned(paths, unknown_kinds="refuse", on_error="skip")
+    assert (planned, warned) == (1, [])
+    reason = (
+        "kind='order_delivred': is not an event kind the policy knows "
+        "(did you mean 'order_delivered'?)"
+    )
+    assert [(r.line, r.reason) for r in rejected] == [(1, reason)]
+    assert out != ""
+
+
+def test_an_unknown_mode_is_refused(tmp_path: Path) -> None:
+    paths = _files(tmp_path, [json.dumps(CUSTOMER)], [_event()])
+    with pytest.raises(InputError, match="must be 'warn' or 'refuse'"):
+        plan_files(Policy.default(), *paths, io.StringIO(), now=NOW, unknown_kinds="ignore")  # type: ignore[arg-type]
+
+
+def test_groups_reports_unknown_kinds_when_given_the_policy(tmp_path: Path) -> None:
+    events = [_event(kind="order_delivred"), _event()]
+    for lines in (events, events[::-1]):
+        paths = _files(tmp_path, [json.dumps(CUSTOMER)], lines)
+        warned: list[UnknownKind] = []
+        read = list(groups(*paths, policy=Policy.default(), on_unknown_kind=warned.append))
+        assert [len(group.history) for group in read] == [2]
+        assert [(w.line, w.suggestion) for w in warned] == [
+            (lines.index(events[0]) + 1, "order_delivered")
+        ]
+        assert [len(g.history) for g in groups(*paths)] == [2]
+        with pytest.raises(InputError, match="kind='order_delivred'"):
+            list(groups(*paths, policy=Policy.default(), unknown_kinds="refuse"))
+
+
+def _core_refuses_kinds(paths: tuple[Path, Path]) -> list[Any]:
+    """The Rust core's own issues with the policy's kinds refused."""
+    found = _core_run(paths, refuse_unknown_kinds=True)
+    assert found[4] == []
+    return [issue[:4] for issue in found[2]]
+
+
+def _core_run(paths: tuple[Path, Path], *, refuse_unknown_kinds: bool) -> Any:
+    """What the Rust core's ``plan_files`` gives with the default policy's kinds."""
+    from outreach_rules import _rust  # noqa: PLC0415 - only where the core is built
+    from outreach_rules._reading import Kinds  # noqa: PLC0415
+
+    module = rust_module()
+    if module is None:
+        pytest.skip("the Rust core is not built here")
+    folder = paths[0].parent
+    found = module.plan_files(
+        _rust.compiled(Policy.default()),
+        *map(str, paths),
+        str(folder / "out.jsonl"),
+        now=0,
+        form="jsonl",
+        trace="full",
+        on_error="skip",
+        threads=1,
+        workdir=str(folder),
+        known_kinds=Kinds.of(Policy.default()).names,
+        refuse_unknown_kinds=refuse_unknown_kinds,
+    )
+    assert found[1] is None, found[1]
+    return found

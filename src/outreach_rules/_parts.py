@@ -12,8 +12,12 @@ On the Rust core the whole run is the core's (``outreach_core::batch``): it read
 and plans in threads of this process, the GIL released, and hands back the bad lines it
 met, in the order this module's reading meets them; they are worded here, by the same
 reader, so that the errors and rejects are the same. A line the core refused that
-Python's reader accepts (``NaN``, say) means the core cannot carry the input: then the
-files are planned as if the Rust core were not there.
+Python's reader accepts (an integer beyond 64 bits, say) means the core cannot carry the
+input: then the files are planned as if the Rust core were not there.
+
+Events of a kind the policy does not know (:class:`~outreach_rules._reading.Kinds`) are
+reported once the run is done, in file and line order, on either core; or, with
+``unknown_kinds="refuse"``, are bad lines like any other.
 """
 
 from __future__ import annotations
@@ -35,10 +39,13 @@ from outreach_rules._cores import core_name, rust_module
 from outreach_rules._reading import (
     Errors,
     Group,
+    Kinds,
     NotSorted,
     OnError,
     Rejected,
     Slice,
+    UnknownKind,
+    UnknownKinds,
     _twice,
     _unknown_customer,
     build_index,
@@ -95,6 +102,7 @@ class Done:
     output: str
     rejected: tuple[Rejected, ...]
     customers: int
+    unknown: tuple[UnknownKind, ...] = ()
 
 
 @attrs.frozen
@@ -108,6 +116,9 @@ class Job:
     form: str
     folder: str
     trace: str = "full"
+    # The kinds the policy knows, and what becomes of an event of another kind.
+    known: tuple[str, ...] = ()
+    unknown_kinds: UnknownKinds = "warn"
 
 
 def plan_files(
@@ -125,6 +136,8 @@ def plan_files(
     workers: int = 1,
     workdir: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
+    unknown_kinds: UnknownKinds = "warn",
+    on_unknown_kind: Callable[[UnknownKind], None] | None = None,
 ) -> int:
     """Plan every customer of the files into ``out``, in customer order; returns how many.
 
@@ -135,7 +148,16 @@ def plan_files(
     with each count of customers planned since the last call, a few times a second; each
     customer is counted once, even where a run starts over (through the index, or on the
     Python planner after the Rust core).
+
+    An event of a kind the policy does not know (not in its ``events``, nor one the
+    library reads itself, such as ``contact_sent``) is most often a misspelling: with
+    ``unknown_kinds="warn"`` it is planned as it is, and each is handed to
+    ``on_unknown_kind`` as an :class:`~outreach_rules.batch.UnknownKind` (file, line,
+    kind and the likely ``suggestion``) once the run is done, in file and line order;
+    with ``"refuse"`` its line is bad input at the field ``kind``, which ``on_error``
+    decides about as about any other.
     """
+    kinds = Kinds.of(policy, unknown_kinds)
     if workers < 1:
         raise InputError("must be at least 1", field="workers", value=workers)
     check_trace(trace)
@@ -152,32 +174,48 @@ def plan_files(
     told = _Told(progress)
     with tempfile.TemporaryDirectory(prefix="outreach-rules-", dir=workdir) as folder:
         run = _Run(
-            policy, str(customers), str(events), now, form, trace, engine, on_error, workers, folder
+            policy,
+            str(customers),
+            str(events),
+            now,
+            form,
+            trace,
+            engine,
+            on_error,
+            workers,
+            folder,
+            kinds=kinds,
         )
         core = _batch_core(run)
         if core is not None:
-            planned = _plan_on_rust(core, run, out, reject, told)
+            planned = _plan_on_rust(core, run, out, reject, told, warn=on_unknown_kind)
             if planned is not None:
                 return planned
             # The core could not carry this input: in one process, as the core's run
             # would have been, with the same first error whatever `workers` says.
             workers = 1
             told.again()
-        job = Job(policy.to_dict(), now, engine, on_error, form, folder, trace)
+        job = Job(
+            policy.to_dict(), now, engine, on_error, form, folder, trace, kinds.names, unknown_kinds
+        )
+        unknown: list[UnknownKind] = []
         try:
             results = _run(job, _sorted_parts(str(customers), str(events), workers), workers, told)
         except NotSorted:
             told.again()
             index = str(Path(folder) / "index.sqlite")
-            build_index(customers, events, index, Errors(on_error, reject))
+            indexing = Kinds(kinds.known, unknown_kinds, unknown.append)
+            build_index(customers, events, index, Errors(on_error, reject), indexing)
             results = _run(job, _index_parts(index, workers), workers, told)
         total = 0
         rejected: list[Rejected] = []
         for done in results:
             _copy(done.output, out)
             rejected.extend(done.rejected)
+            unknown.extend(done.unknown)
             total += done.customers
         _reject_in_order(rejected, reject)
+        _warn_in_order(unknown, on_unknown_kind)
         return total
 
 
@@ -197,6 +235,14 @@ def _copy(output: str, out: IO[str]) -> None:
 
 
 _COPY_CHUNK = 1 << 20
+
+
+def _warn_in_order(
+    unknown: Iterable[UnknownKind], warn: Callable[[UnknownKind], None] | None
+) -> None:
+    if warn is not None:
+        for item in sorted(unknown, key=lambda u: (u.file, u.line)):
+            warn(item)
 
 
 def _reject_in_order(rejected: list[Rejected], reject: Callable[[Rejected], None] | None) -> None:
@@ -426,7 +472,9 @@ def _plan_part(part: Part) -> Done:
     job: Job = _JOB["job"]
     rejected: list[Rejected] = []
     errors = Errors(job.on_error, rejected.append)
-    counted = _Counter(_groups(part, errors), _JOB["tell"])
+    unknown: list[UnknownKind] = []
+    kinds = Kinds(job.known, job.unknown_kinds, unknown.append)
+    counted = _Counter(_groups(part, errors, kinds), _JOB["tell"])
     output = str(Path(job.folder) / f"part-{part.number:05d}.{job.form}")
     with open(output, "w", encoding="utf-8", newline="") as out:
         batches = record_groups(
@@ -440,17 +488,18 @@ def _plan_part(part: Part) -> Done:
         )
         write_records(batches, job.form, out, trace=job.trace)
     counted.tell()
-    return Done(output, tuple(rejected), counted.count)
+    return Done(output, tuple(rejected), counted.count, tuple(unknown))
 
 
-def _groups(part: Part, errors: Errors) -> Iterator[Group]:
+def _groups(part: Part, errors: Errors, kinds: Kinds) -> Iterator[Group]:
     if part.index is not None:
+        # The kinds were checked as the index was built.
         return indexed_groups(part.index, errors, low=part.low, high=part.high)
     assert part.customers is not None
     assert part.events is not None
     assert part.broadcasts is not None
     # Every part reads the broadcasts; only the first reports what is wrong with them.
-    quiet = None if part.number == 0 else Errors("skip", None)
+    first = part.number == 0
     return sorted_groups(
         part.customers,
         part.events,
@@ -458,7 +507,9 @@ def _groups(part: Part, errors: Errors) -> Iterator[Group]:
         errors,
         low=part.low,
         high=part.high,
-        broadcast_errors=quiet,
+        broadcast_errors=None if first else Errors("skip", None),
+        kinds=kinds,
+        broadcast_kinds=None if first else kinds.quiet(),
     )
 
 
@@ -544,6 +595,7 @@ class _Run:
     on_error: OnError
     threads: int
     folder: str
+    kinds: Kinds | None = None
 
 
 @attrs.frozen
@@ -575,11 +627,14 @@ def _plan_on_rust(
     out: IO[str],
     reject: Callable[[Rejected], None] | None,
     progress: Callable[[int], None] | None,
+    *,
+    warn: Callable[[UnknownKind], None] | None = None,
 ) -> int | None:
     """Plan on the Rust core; None (nothing written or rejected) where only Python can."""
     module, compiled, at = core
     output = str(Path(run.folder) / f"planned.{run.form}")
-    planned, fallback, issues, _ = module.plan_files(
+    kinds = run.kinds
+    planned, fallback, issues, _, unknown = module.plan_files(
         compiled,
         run.customers,
         run.events,
@@ -591,15 +646,20 @@ def _plan_on_rust(
         threads=run.threads,
         workdir=run.folder,
         progress=progress,
+        known_kinds=None if kinds is None else kinds.names,
+        refuse_unknown_kinds=kinds is not None and kinds.unknown == "refuse",
     )
     if fallback is not None:
         return None
-    met = [_worded(issue) for issue in issues]
+    met = [_worded(issue, kinds) for issue in issues]
     if None in met:
         return None
     late = _meet([m for m in met if m is not None], run.on_error, reject)
     _copy(output, out)
     _reject_in_order(late, reject)
+    if kinds is not None:
+        found = [UnknownKind(f, n, kind, kinds.suggestion(kind)) for f, n, kind in unknown]
+        _warn_in_order(found, warn)
     return int(planned)
 
 
@@ -625,7 +685,7 @@ def _batch_core(run: _Run) -> tuple[Any, Any, int] | None:
     return module, compiled, at
 
 
-def _worded(issue: tuple[Any, ...]) -> _Met | None:
+def _worded(issue: tuple[Any, ...], kinds: Kinds | None = None) -> _Met | None:
     """A bad line worded by Python's reader; None where that reader reads it otherwise."""
     kind, early, file, number, text, detail = issue
     line = Line(file, number, text)
@@ -635,7 +695,7 @@ def _worded(issue: tuple[Any, ...]) -> _Met | None:
         return _failed(detail, line)
     capture = _Capture()
     try:
-        _reread(kind, line, detail, capture)
+        _reread(kind, line, detail, capture, kinds)
     except OutreachRulesError as error:
         return _Met(line, early, error=error) if kind == "refused" else None
     except Exception:
@@ -646,11 +706,13 @@ def _worded(issue: tuple[Any, ...]) -> _Met | None:
     return _Met(line, early, error=capture.found[0])
 
 
-def _reread(kind: str, line: Line, detail: Any, capture: Errors) -> None:
+def _reread(kind: str, line: Line, detail: Any, capture: Errors, kinds: Kinds | None) -> None:
     """Read ``line`` again as Python's reading does, its issue going to ``capture``."""
     if kind == "refused":
-        build = customer_from_record if detail == "customer" else event_from_record
-        build(line.record())
+        if detail == "customer":
+            customer_from_record(line.record())
+        else:
+            (event_from_record if kinds is None else kinds.event)(line.record())
     elif kind == "twice":
         _twice(customer_from_record(line.record()), line, capture, detail or "")
     elif kind == "reused":

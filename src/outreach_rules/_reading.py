@@ -2,16 +2,18 @@
 
 Two ways, the same groups: side by side, for files sorted by customer id (a slice of each
 at a time, see :class:`Slice`); or through a temporary SQLite index of the lines, for files
-in any order. Bad records go through one on-error policy (:class:`Errors`).
+in any order. Bad records go through one on-error policy (:class:`Errors`); an event of a
+kind the policy does not know is reported or refused (:class:`Kinds`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -19,19 +21,31 @@ from outreach_rules.contract import Line, customer_from_record, event_from_recor
 from outreach_rules.errors import InputError, OutreachRulesError
 from outreach_rules.model import Customer, Event
 
+if TYPE_CHECKING:
+    from outreach_rules.policy import Policy
+
 __all__ = [
+    "BUILT_IN_KINDS",
     "Errors",
     "Group",
+    "Kinds",
     "NotSorted",
     "OnError",
     "Rejected",
     "Slice",
+    "UnknownKind",
+    "UnknownKinds",
     "build_index",
     "indexed_groups",
     "sorted_groups",
 ]
 
 OnError = Literal["fail", "skip"]
+UnknownKinds = Literal["warn", "refuse"]
+
+#: The event kinds the library reads whatever a policy's ``events`` say: contacts made,
+#: consent given and withdrawn, channels down and restored.
+BUILT_IN_KINDS = ("contact_sent", "opted_in", "opted_out", "channel_down", "channel_restored")
 
 
 @attrs.frozen
@@ -57,6 +71,90 @@ class Group:
 
 
 Reject = Callable[[Rejected], None]
+
+
+@attrs.frozen
+class UnknownKind:
+    """An event of a kind the policy does not know: where it is, its kind, and the known
+    kind it is most likely a misspelling of (None when none is close)."""
+
+    file: str
+    line: int
+    kind: str
+    suggestion: str | None
+
+    @property
+    def hint(self) -> str:
+        if self.suggestion is not None:
+            return f"did you mean {self.suggestion!r}?"
+        return "add it to the policy's events if your system sends it"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file}:{self.line}: kind {self.kind!r} is not an event kind the policy "
+            f"knows ({self.hint})"
+        )
+
+
+Warn = Callable[[UnknownKind], None]
+
+
+class Kinds:
+    """The event kinds a policy knows (its ``events`` and :data:`BUILT_IN_KINDS`), and what
+    becomes of an event of another kind: with ``unknown="warn"`` it is read and handed to
+    ``warn``; with ``"refuse"`` it is a bad line, refused at its field ``kind``."""
+
+    def __init__(
+        self, known: Iterable[str], unknown: UnknownKinds = "warn", warn: Warn | None = None
+    ) -> None:
+        if unknown not in ("warn", "refuse"):
+            raise InputError("must be 'warn' or 'refuse'", field="unknown_kinds", value=unknown)
+        self.known = frozenset(known)
+        self.names = tuple(sorted(self.known))
+        self.unknown: UnknownKinds = unknown
+        self.warn = warn
+
+    @classmethod
+    def of(cls, policy: Policy, unknown: UnknownKinds = "warn", warn: Warn | None = None) -> Kinds:
+        return cls((*policy.events, *BUILT_IN_KINDS), unknown, warn)
+
+    def quiet(self) -> Kinds:
+        """The same kinds, refused alike, but reported to no one."""
+        return Kinds(self.known, self.unknown, None)
+
+    def suggestion(self, kind: str) -> str | None:
+        close = difflib.get_close_matches(kind, self.names, n=1)
+        return close[0] if close else None
+
+    def event(self, record: dict[str, Any]) -> Event:
+        """The event of ``record``; its kind refused if unknown and so told."""
+        event = event_from_record(record)
+        if self.unknown == "refuse" and event.kind not in self.known:
+            found = UnknownKind("", 0, event.kind, self.suggestion(event.kind))
+            raise InputError(
+                "is not an event kind the policy knows",
+                field="kind",
+                value=event.kind,
+                hint=found.hint,
+            )
+        return event
+
+    def check(self, line: Line, event: Event) -> None:
+        """Hand ``event`` to ``warn`` if its kind is unknown."""
+        if self.warn is not None and event.kind not in self.known:
+            self.warn(UnknownKind(line.file, line.number, event.kind, self.suggestion(event.kind)))
+
+
+def events_of(
+    lines: Iterable[Line], errors: Errors, kinds: Kinds | None
+) -> Iterator[tuple[Line, Event]]:
+    """Each line built into an event, its kind checked; bad lines go to ``errors``."""
+    if kinds is None:
+        yield from records(lines, errors, event_from_record)
+        return
+    for line, event in records(lines, errors, kinds.event):
+        kinds.check(line, event)
+        yield line, event
 
 
 class NotSorted(Exception):
@@ -174,15 +272,19 @@ def sorted_groups(
     low: str | None = None,
     high: str | None = None,
     broadcast_errors: Errors | None = None,
+    kinds: Kinds | None = None,
+    broadcast_kinds: Kinds | None = None,
 ) -> Iterator[Group]:
     """Customers with ids in ``[low, high)`` read side by side with their events.
 
     ``events`` holds customers' events sorted by customer id and ``broadcasts`` the events
-    without a customer. Raises :class:`NotSorted` as soon as a line is out of order.
+    without a customer (read with ``broadcast_errors`` and ``broadcast_kinds`` where
+    given). Raises :class:`NotSorted` as soon as a line is out of order.
     """
     quiet = errors if broadcast_errors is None else broadcast_errors
-    shared = dedupe(records(broadcasts.lines(), quiet, event_from_record), quiet)
-    pending = records(events.lines(), errors, event_from_record)
+    shared_kinds = kinds if broadcast_kinds is None else broadcast_kinds
+    shared = dedupe(events_of(broadcasts.lines(), quiet, shared_kinds), quiet)
+    pending = events_of(events.lines(), errors, kinds)
     current = next(pending, None)
     previous: str | None = None
     # An event of no known customer is only known to be one once the files have proved
@@ -227,9 +329,14 @@ def _owner(item: tuple[Line, Event]) -> str:
 
 
 def build_index(
-    customers: str | Path, events: str | Path, index: str | Path, errors: Errors
+    customers: str | Path,
+    events: str | Path,
+    index: str | Path,
+    errors: Errors,
+    kinds: Kinds | None = None,
 ) -> None:
-    """Put every good line of both files into a new SQLite index, reporting the bad ones."""
+    """Put every good line of both files into a new SQLite index, reporting the bad ones
+    (and the events of a kind ``kinds`` does not know)."""
     database = sqlite3.connect(index)
     with contextlib.closing(database):
         database.execute("PRAGMA journal_mode = OFF")
@@ -250,7 +357,7 @@ def build_index(
                 _twice(customer, line, errors, f"{first[0]}:{first[1]}")
         batch: list[tuple[str | None, str, int, str]] = []
         broadcasts: list[tuple[Line, Event]] = []
-        for line, event in records(read_lines(events), errors, event_from_record):
+        for line, event in events_of(read_lines(events), errors, kinds):
             if event.customer is None:
                 broadcasts.append((line, event))
                 continue

@@ -10,6 +10,12 @@ Bad records are never dropped silently: with ``on_error="fail"`` the first one r
 :class:`~outreach_rules.errors.InputError` naming the file, the line and the field; with
 ``on_error="skip"`` each one is handed to ``reject`` with its reason, and the rest goes on.
 
+An event of a kind the policy does not know is most often a misspelling (``order_delivred``)
+that would leave a decision waiting for ever: :func:`groups` (given the policy) and
+:func:`plan_files` hand each to ``on_unknown_kind`` as an :class:`UnknownKind`, with the
+likely kind as its ``suggestion``, or, with ``unknown_kinds="refuse"``, treat its line as
+bad input at the field ``kind``.
+
 :func:`plan_files` plans whole files to an output stream, in several threads (on the Rust
 core) or processes (on the Python planner) if asked, with the same bytes out whatever their
 number.
@@ -24,12 +30,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from outreach_rules._parts import broadcasts_end, plan_files
 from outreach_rules._reading import (
+    BUILT_IN_KINDS,
     Errors,
     Group,
+    Kinds,
     NotSorted,
     OnError,
     Rejected,
     Slice,
+    UnknownKind,
+    UnknownKinds,
     build_index,
     indexed_groups,
     sorted_groups,
@@ -44,9 +54,12 @@ if TYPE_CHECKING:
     from outreach_rules.policy import Policy
 
 __all__ = [
+    "BUILT_IN_KINDS",
     "Group",
     "OnError",
     "Rejected",
+    "UnknownKind",
+    "UnknownKinds",
     "groups",
     "is_sorted",
     "plan_files",
@@ -65,25 +78,39 @@ def groups(
     on_error: OnError = "fail",
     reject: Reject | None = None,
     workdir: str | Path | None = None,
+    policy: Policy | None = None,
+    unknown_kinds: UnknownKinds = "warn",
+    on_unknown_kind: Callable[[UnknownKind], None] | None = None,
 ) -> Iterator[Group]:
     """Each customer of ``customers`` with their events, in customer id order.
 
     Reads the files side by side when both are sorted by customer id (broadcasts first),
     and through a temporary on-disk index in ``workdir`` (default: the system's) otherwise.
+
+    Given a ``policy``, each event's kind is checked against the kinds it knows (its
+    ``events`` and :data:`BUILT_IN_KINDS`): with ``unknown_kinds="warn"`` an event of
+    another kind is read, and handed to ``on_unknown_kind`` as an :class:`UnknownKind`
+    when its line is read; with ``"refuse"`` its line is bad input at the field ``kind``
+    (an :class:`~outreach_rules.errors.InputError`, or a reject with ``on_error="skip"``).
     """
     errors = Errors(on_error, reject)
+    kinds = None if policy is None else Kinds.of(policy, unknown_kinds, on_unknown_kind)
     if is_sorted(customers, "id") and is_sorted(events, "customer"):
         head = broadcasts_end(str(events))
         try:
             yield from sorted_groups(
-                Slice(str(customers)), Slice(str(events), head), Slice(str(events), 0, head), errors
+                Slice(str(customers)),
+                Slice(str(events), head),
+                Slice(str(events), 0, head),
+                errors,
+                kinds=kinds,
             )
         except NotSorted as stop:  # pragma: no cover - is_sorted said they were
             raise AssertionError(f"sorted files out of order at {stop}") from None
         return
     with tempfile.TemporaryDirectory(prefix="outreach-rules-", dir=workdir) as folder:
         index = Path(folder) / "index.sqlite"
-        build_index(customers, events, index, errors)
+        build_index(customers, events, index, errors, kinds)
         yield from indexed_groups(index, errors)
 
 

@@ -25,9 +25,10 @@ mod spill;
 mod tests;
 
 use crate::error::CoreError;
+use crate::model::Event;
 use crate::model::Instant;
 use crate::policy::Policy;
-use crate::reading::LineError;
+use crate::reading::{event_from_line, Kinds, LineError};
 use crate::records::{Form, TraceLevel};
 use crate::time::Calendars;
 use std::fmt;
@@ -80,6 +81,9 @@ pub struct Job<'a> {
     pub threads: usize,
     /// Bytes of lines sorted in memory before they are spilled to a run on disk.
     pub budget: usize,
+    /// The event kinds the policy knows, where an event of another kind is reported
+    /// ([`Outcome::unknown_kinds`]) or refused; None to take every kind without a word.
+    pub kinds: Option<&'a Kinds>,
 }
 
 /// Which reader refused a line.
@@ -131,6 +135,9 @@ pub struct Outcome {
     pub fallback: Option<String>,
     /// Set when `progress` asked to stop.
     pub aborted: bool,
+    /// The events of a kind the policy does not know (when [`Job::kinds`] reports them):
+    /// their line in the events file and their kind, in line order, each line once.
+    pub unknown_kinds: Vec<(u64, String)>,
 }
 
 /// Why a run could not finish.
@@ -253,6 +260,8 @@ pub(crate) struct Log {
     pub entries: Vec<Logged>,
     seq: u64,
     stopped: bool,
+    /// The events of a kind the policy does not know, as they were read.
+    pub unknown_kinds: Vec<(u64, String)>,
 }
 
 /// Whether reading goes on.
@@ -269,6 +278,7 @@ impl Log {
             entries: Vec::new(),
             seq: 0,
             stopped: false,
+            unknown_kinds: Vec::new(),
         }
     }
 
@@ -295,6 +305,30 @@ impl Log {
             Flow::Go
         }
     }
+}
+
+/// The event on line `number` of the events file, its kind checked against the policy's
+/// ([`Job::kinds`]): an unknown kind is refused, or logged to be reported.
+pub(crate) fn read_event(
+    job: &Job,
+    number: u64,
+    text: &str,
+    log: &mut Log,
+) -> Result<Event, LineError> {
+    let event = event_from_line(text.as_bytes(), job.reading)?;
+    if let Some(kinds) = job.kinds {
+        if !kinds.check(&event)? {
+            log.unknown_kinds.push((number, event.kind.clone()));
+        }
+    }
+    Ok(event)
+}
+
+/// The unknown kinds of a run in line order (a line is read once per reading).
+pub(crate) fn unknown_kinds(mut found: Vec<(u64, String)>) -> Vec<(u64, String)> {
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// The issues in order, up to the first that stops Python's run: with [`OnError::Fail`]

@@ -16,7 +16,7 @@ use crate::model::{Category, Channel, Customer, Event, Instant};
 use crate::time::instants::parse_instant;
 use crate::time::Calendars;
 use serde_json::{Map, Number, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 /// Why a line was not read.
@@ -170,6 +170,39 @@ pub fn event_from_line(line: &[u8], calendars: &Calendars) -> Result<Event, Line
         id,
         data,
     })
+}
+
+/// The event kinds a policy knows (its `events` and the kinds the library reads itself),
+/// and whether an event of another kind is refused or only reported: as `Kinds` of
+/// `outreach_rules/_reading.py`, which words the report and the refusal.
+#[derive(Debug, Clone, Default)]
+pub struct Kinds {
+    known: HashSet<String>,
+    refuse: bool,
+}
+
+impl Kinds {
+    pub fn new(known: impl IntoIterator<Item = String>, refuse: bool) -> Self {
+        Kinds {
+            known: known.into_iter().collect(),
+            refuse,
+        }
+    }
+
+    /// Whether `event`'s kind is known: Ok(true); Ok(false) when it is to be reported;
+    /// Err when it is to be refused.
+    pub fn check(&self, event: &Event) -> Result<bool, LineError> {
+        if self.known.contains(&event.kind) {
+            Ok(true)
+        } else if self.refuse {
+            Err(LineError::field(
+                "kind",
+                "is not an event kind the policy knows",
+            ))
+        } else {
+            Ok(false)
+        }
+    }
 }
 
 /// Whether Python's reader skips the line as blank: UTF-8 text of whitespace only.
@@ -1066,6 +1099,26 @@ pub(crate) mod tests {
         assert_eq!((event.reference, event.id), (None, None));
         let data = serde_json::json!({"items": [{"sku": "a", "qty": 2}], "total": 9.5});
         assert_eq!(Value::Object(event.data), data);
+    }
+
+    #[test]
+    fn kinds_the_policy_does_not_know_are_reported_or_refused() {
+        let read = |kind: &str| {
+            let line = format!(r#"{{"kind":"{kind}","at":"2020-01-01T00:00:00Z"}}"#);
+            event_from_line(line.as_bytes(), &calendars()).expect("an event")
+        };
+        let known = || ["order_delivered", "contact_sent"].map(s);
+        let warn = Kinds::new(known(), false);
+        assert_eq!(warn.check(&read("order_delivered")), Ok(true));
+        assert_eq!(warn.check(&read("contact_sent")), Ok(true));
+        assert_eq!(warn.check(&read("order_delivred")), Ok(false));
+        assert_eq!(warn.check(&read("Order_Delivered")), Ok(false));
+        let refuse = Kinds::new(known(), true);
+        assert_eq!(refuse.check(&read("order_delivered")), Ok(true));
+        let refused = refuse.check(&read("order_delivred")).expect_err("refused");
+        assert!(!refused.python_decides);
+        assert!(refused.reason.starts_with("kind: "), "{refused}");
+        assert_eq!(Kinds::default().check(&read("x")), Ok(false));
     }
 
     #[test]

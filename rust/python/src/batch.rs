@@ -9,6 +9,7 @@ use outreach_core::batch::{
     self, BatchError, Issue, IssueKind, Job, OnError, Outcome, Record, Which,
 };
 use outreach_core::model::Instant;
+use outreach_core::reading::Kinds;
 use outreach_core::records::{Form, TraceLevel};
 use outreach_core::time::{Calendars, Sources, YearTable};
 use outreach_core::{CoreError, ErrorKind, Result as CoreResult};
@@ -25,15 +26,18 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 const BUDGET: usize = 64 << 20;
 
 /// Plan the customers of `customers` with their events of `events` into `output`, in
-/// `threads` threads; returns `(planned, fallback, issues, indexed)`.
+/// `threads` threads; returns `(planned, fallback, issues, indexed, unknown_kinds)`.
 ///
 /// `fallback` is a reason when the input holds what only Python's reader follows (then
 /// `output` is not to be used). Each issue is `(kind, early, file, line, text, detail)`:
 /// `refused` (detail: `customer` or `event`), `not_utf8` (the line's byte offset),
 /// `twice` (`file:line` of the first, or None), `reused` (the other line as
 /// `(file, line, text)`), `unknown`, or `failed` (`(customer id, exception)`).
+///
+/// With `known_kinds`, an event of another kind is refused (`refuse_unknown_kinds`, an
+/// issue `refused`) or reported: each as `(file, line, kind)` in `unknown_kinds`.
 #[pyfunction]
-#[pyo3(signature = (policy, customers, events, output, *, now, form, trace, on_error, threads, workdir, progress = None, budget = BUDGET))]
+#[pyo3(signature = (policy, customers, events, output, *, now, form, trace, on_error, threads, workdir, progress = None, budget = BUDGET, known_kinds = None, refuse_unknown_kinds = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn plan_files(
     py: Python<'_>,
@@ -49,8 +53,11 @@ pub fn plan_files(
     workdir: &str,
     progress: Option<Py<PyAny>>,
     budget: usize,
+    known_kinds: Option<Vec<String>>,
+    refuse_unknown_kinds: bool,
 ) -> PyResult<Py<PyAny>> {
     let compiled = policy.get();
+    let kinds = known_kinds.map(|known| Kinds::new(known, refuse_unknown_kinds));
     let reading = Calendars::new(Arc::new(Forgetful(compiled.sources.clone())));
     let job = Job {
         policy: &compiled.policy,
@@ -66,6 +73,7 @@ pub fn plan_files(
         on_error: on_error_named(on_error)?,
         threads: threads.max(1),
         budget: budget.max(1),
+        kinds: kinds.as_ref(),
     };
     let mut told = Told::new(progress);
     let outcome = py.detach(|| {
@@ -249,7 +257,18 @@ fn to_python(
     for issue in outcome.issues {
         issues.push(issue_tuple(py, issue, names, sources)?);
     }
-    let found = (outcome.planned, outcome.fallback, issues, outcome.indexed);
+    let unknown_kinds: Vec<(&str, u64, String)> = outcome
+        .unknown_kinds
+        .into_iter()
+        .map(|(number, kind)| (names.events, number, kind))
+        .collect();
+    let found = (
+        outcome.planned,
+        outcome.fallback,
+        issues,
+        outcome.indexed,
+        unknown_kinds,
+    );
     Ok(found.into_pyobject(py)?.into_any().unbind())
 }
 

@@ -12,9 +12,9 @@ use super::lines::{Lines, Read};
 use super::pool::{self, Feed, Group, Item, Stages};
 use super::spill::{Entry, Sorted, Sorter};
 use super::{in_order, BatchError, Flow, Issue, IssueKind, Job, Line, Log, OnError, Outcome};
-use super::{Place, Progress, Record, Which};
+use super::{read_event, unknown_kinds, Place, Progress, Record, Which};
 use crate::model::Event;
-use crate::reading::{customer_from_line, event_from_line};
+use crate::reading::customer_from_line;
 use crate::triggers::history::same_event;
 use std::collections::HashMap;
 use std::fs::File;
@@ -78,6 +78,7 @@ pub(crate) fn plan(
         issues: in_order(pooled.issues, job.on_error),
         fallback: None,
         aborted: pooled.aborted,
+        unknown_kinds: unknown_kinds(pooled.unknown_kinds),
     })
 }
 
@@ -224,7 +225,7 @@ fn read_events(
             }
             Read::Text(number, text) => (number, text),
         };
-        let flow = match event_from_line(text.as_bytes(), job.reading) {
+        let flow = match read_event(job, number, text, log) {
             Ok(event) => match &event.customer {
                 Some(owner) => {
                     sorter.push(owner, number, text)?;

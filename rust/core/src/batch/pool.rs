@@ -160,6 +160,8 @@ pub(crate) struct Pooled<R> {
     pub planned: u64,
     pub issues: Vec<Logged>,
     pub aborted: bool,
+    /// The reader's events of a kind the policy does not know ([`Log::unknown_kinds`]).
+    pub unknown_kinds: Vec<(u64, String)>,
 }
 
 /// The stages issues are logged at: the reader's, and the planners'.
@@ -216,14 +218,14 @@ pub(crate) fn run<R: Send>(
             };
             let result = catch_unwind(AssertUnwindSafe(|| read(&mut feed)));
             feed.flush();
-            (result, feed.log.entries)
+            (result, feed.log.entries, feed.log.unknown_kinds)
         });
         let written = collect(&done_rx, &slot_rx, out, progress, &state);
         // The reader may wait for a slot: the collector has stopped giving them back.
         drop(slot_rx);
-        let (result, mut issues) = match reader.join() {
+        let (result, mut issues, unknown_kinds) = match reader.join() {
             Ok(joined) => joined,
-            Err(panic) => (Err(panic), Vec::new()),
+            Err(panic) => (Err(panic), Vec::new(), Vec::new()),
         };
         let read = result.map_err(|panic| {
             BatchError::Engine(CoreError::new(
@@ -241,6 +243,7 @@ pub(crate) fn run<R: Send>(
             planned,
             issues,
             aborted: state.aborted.load(Ordering::Relaxed),
+            unknown_kinds,
         })
     })
 }

@@ -5,9 +5,9 @@
 use super::lines::{Lines, Read};
 use super::pool::{self, Feed, Group, Item, Stages};
 use super::{in_order, BatchError, Flow, IssueKind, Job, Line, Log, OnError, Outcome, Place};
-use super::{Issue, Order, Progress, Record, Which};
+use super::{read_event, unknown_kinds, Issue, Order, Progress, Record, Which};
 use crate::model::{Customer, Event};
-use crate::reading::{customer_from_line, event_from_line};
+use crate::reading::customer_from_line;
 use crate::triggers::history::same_event;
 use std::collections::HashMap;
 use std::fs::File;
@@ -93,6 +93,7 @@ pub(crate) fn plan(
         issues: in_order(pooled.issues, job.on_error),
         fallback: None,
         aborted: pooled.aborted,
+        unknown_kinds: unknown_kinds(pooled.unknown_kinds),
     }))
 }
 
@@ -143,7 +144,7 @@ fn broadcasts(
             number,
             text: text.to_owned(),
         };
-        let event = match event_from_line(text.as_bytes(), job.reading) {
+        let event = match read_event(job, number, text, log) {
             Ok(event) => event,
             Err(why) => {
                 let kind = IssueKind::Refused {
@@ -341,7 +342,7 @@ impl Side<'_, '_, '_> {
                 number,
                 text,
             };
-            match event_from_line(line.text.as_bytes(), self.job.reading) {
+            match read_event(self.job, number, &line.text, &mut self.feed.log) {
                 Ok(event) => return Ok(Some((line, event))),
                 Err(why) => {
                     let kind = IssueKind::Refused {

@@ -5,6 +5,7 @@ use super::skim::{names_customer, Skim};
 use super::spill::Sorter;
 use super::*;
 use crate::reading::tests::calendars;
+use crate::reading::Kinds;
 use std::fs;
 use std::path::PathBuf;
 
@@ -64,6 +65,17 @@ const ONE: Run = Run {
 
 /// The output and the outcome of planning `customers` and `events`.
 fn plan(folder: &Folder, customers: &[String], events: &[String], run: Run) -> (String, Outcome) {
+    plan_kinds(folder, customers, events, run, None)
+}
+
+/// As [`plan`], the events' kinds checked against `kinds`.
+fn plan_kinds(
+    folder: &Folder,
+    customers: &[String],
+    events: &[String],
+    run: Run,
+    kinds: Option<&Kinds>,
+) -> (String, Outcome) {
     let policy: Policy = serde_json::from_str(POLICY).expect("the test policy");
     let calendars = calendars();
     let output = folder.0.join("out.jsonl");
@@ -81,6 +93,7 @@ fn plan(folder: &Folder, customers: &[String], events: &[String], run: Run) -> (
         on_error: run.on_error,
         threads: run.threads,
         budget: run.budget,
+        kinds,
     };
     let outcome = plan_files(&job, &mut |_| true).expect("the run ends");
     let written = fs::read_to_string(&output).unwrap_or_default();
@@ -302,12 +315,101 @@ fn a_line_that_is_not_text_stops_the_run_whatever_the_policy() {
         on_error: OnError::Skip,
         threads: 2,
         budget: 1 << 20,
+        kinds: None,
     };
     let outcome = plan_files(&job, &mut |_| true).expect("the run ends");
     assert_eq!(issues(&outcome), ["not-utf8 e:2"]);
     assert!(
         matches!(outcome.issues[0].kind, IssueKind::NotUtf8 { offset } if offset == bytes.len() as u64 - 2)
     );
+}
+
+/// The shop's events with a few of a misspelt kind: one broadcast, some customers' own.
+fn misspelt(events: &[String]) -> (Vec<String>, Vec<u64>) {
+    let mut lines = Vec::new();
+    let mut numbers = Vec::new();
+    for (n, line) in events.iter().enumerate() {
+        if n % 7 == 0 {
+            lines.push(line.replace("order_placed", "order_placd"));
+            numbers.push(n as u64 + 1);
+        } else {
+            lines.push(line.clone());
+        }
+    }
+    (lines, numbers)
+}
+
+#[test]
+fn unknown_kinds_are_reported_once_each_in_line_order_however_read() {
+    let folder = Folder::new("kinds-warn");
+    let (customers, events) = shop(60);
+    let (events, numbers) = misspelt(&events);
+    let kinds = Kinds::new(["order_placed".to_owned()], false);
+    let (expected, first) = plan(&folder, &customers, &events, ONE);
+    for (threads, budget) in [(1, 64 << 20), (3, 1)] {
+        let run = Run {
+            threads,
+            budget,
+            ..ONE
+        };
+        for lines in [events.clone(), shuffled(events.clone(), 7)] {
+            let (written, outcome) = plan_kinds(&folder, &customers, &lines, run, Some(&kinds));
+            let at: Vec<u64> = outcome.unknown_kinds.iter().map(|(n, _)| *n).collect();
+            let mut wanted: Vec<u64> = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, line)| line.contains("order_placd"))
+                .map(|(n, _)| n as u64 + 1)
+                .collect();
+            wanted.sort_unstable();
+            assert_eq!(at, wanted, "{threads} {budget}");
+            assert!(outcome
+                .unknown_kinds
+                .iter()
+                .all(|(_, kind)| kind == "order_placd"));
+            // Reported, not refused: planned as without the check.
+            if lines == events {
+                assert_eq!(written, expected);
+                assert_eq!(issues(&outcome), issues(&first));
+            }
+        }
+    }
+    assert_eq!(
+        numbers.len(),
+        plan_kinds(&folder, &customers, &events, ONE, Some(&kinds))
+            .1
+            .unknown_kinds
+            .len()
+    );
+    // Without kinds, nothing is reported.
+    assert!(plan(&folder, &customers, &events, ONE)
+        .1
+        .unknown_kinds
+        .is_empty());
+}
+
+#[test]
+fn refused_kinds_are_bad_lines_in_the_order_python_meets_them() {
+    let folder = Folder::new("kinds-refuse");
+    let (customers, events) = shop(30);
+    let (events, numbers) = misspelt(&events);
+    let kinds = Kinds::new(["order_placed".to_owned()], true);
+    let (_, outcome) = plan_kinds(&folder, &customers, &events, ONE, Some(&kinds));
+    let refused: Vec<String> = numbers.iter().map(|n| format!("refused e:{n}")).collect();
+    assert_eq!(issues(&outcome), refused);
+    assert!(outcome.unknown_kinds.is_empty());
+    let fail = Run {
+        on_error: OnError::Fail,
+        ..ONE
+    };
+    let (_, outcome) = plan_kinds(&folder, &customers, &events, fail, Some(&kinds));
+    assert_eq!(issues(&outcome), ["refused e:1"]);
+    let shuffled_events = shuffled(events, 3);
+    let (_, outcome) = plan_kinds(&folder, &customers, &shuffled_events, ONE, Some(&kinds));
+    assert!(issues(&outcome)
+        .iter()
+        .all(|issue| issue.starts_with("refused e:") && issue.ends_with(" early")));
+    assert_eq!(outcome.issues.len(), numbers.len());
 }
 
 #[test]
@@ -330,6 +432,7 @@ fn a_stop_asked_by_progress_stops_the_run() {
         on_error: OnError::Fail,
         threads: 2,
         budget: 1 << 20,
+        kinds: None,
     };
     let outcome = plan_files(&job, &mut |count| count == 0).expect("the run ends");
     assert!(outcome.aborted);
