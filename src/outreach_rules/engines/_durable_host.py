@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import durable_rules_engine
 from durable import engine as durable_engine
 
-from outreach_rules.engines.durable import Fact, Program, Replay, fnv1a32
+from outreach_rules.engines._durable_program import Fact, Program, Replaying, fnv1a32
 from outreach_rules.errors import EngineError
 
 __all__ = ["run"]
@@ -43,7 +43,7 @@ MAX_RULESETS = 32
 _LOCK = threading.RLock()
 
 
-def run(program: Program, replay: Replay) -> list[Fact]:
+def run(program: Program, replay: Replaying) -> list[Fact]:
     """Replay one customer on ``program``; the proposal facts still standing at the end."""
     with _LOCK:
         return _host().replay(program, replay)
@@ -62,7 +62,7 @@ def _host() -> _Host:
 class _Session:
     """One replay's session: its id, the fact ids it used, and what went wrong in it."""
 
-    def __init__(self, ruleset: str, sid: str, replay: Replay) -> None:
+    def __init__(self, ruleset: str, sid: str, replay: Replaying) -> None:
         self.ruleset = ruleset
         self.sid = sid
         self.replay = replay
@@ -144,7 +144,7 @@ class _Host(_HostBase):  # type: ignore[misc]  # durable-rules has no type hints
 
     # -- a replay ---------------------------------------------------------------------------
 
-    def replay(self, program: Program, replay: Replay) -> list[Fact]:
+    def replay(self, program: Program, replay: Replaying) -> list[Fact]:
         if self._current is not None:
             raise EngineError(
                 "a replay started inside another one",

@@ -44,8 +44,7 @@ import platform
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
+from outreach_rules.engines._durable_program import Fact, Program, fnv1a32
 from outreach_rules.engines.native import _last_at_or_before, _ref
 from outreach_rules.errors import EngineError, EngineUnavailable
 from outreach_rules.rules.conditions import Context, first_holds
@@ -59,9 +58,6 @@ if TYPE_CHECKING:
     from outreach_rules.rules.history import History
 
 __all__ = ["PROPERTIES", "Program", "Replay", "compile_triggers", "fnv1a32", "propose"]
-
-Fact = dict[str, Any]
-"""A fact as durable-rules takes and gives it: a JSON object."""
 
 CONTACT_SENT = "contact_sent"
 
@@ -78,16 +74,6 @@ PROPERTIES = ("t", "id", "sid", "z", "k", "r", "at", "o", "ci", "g", "cr", "l", 
 instant."""
 
 Run = Callable[["Program", "Replay"], list[Fact]]
-
-
-def fnv1a32(text: str) -> int:
-    """The 32-bit hash by which durable-rules tells apart session ids, fact ids and property
-    names: FNV-1a over the UTF-8 bytes, each taken as a signed char, as its C code does."""
-    value = 0x811C9DC5
-    for byte in text.encode():
-        value ^= byte if byte < 0x80 else byte | 0xFFFFFF00
-        value = (value * 0x01000193) & 0xFFFFFFFF
-    return value
 
 
 def propose(policy: Policy, history: History, now: int) -> list[Proposal]:
@@ -123,21 +109,6 @@ def _runtime() -> Run:
 
 
 # -- compiling ------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Program:
-    """A policy's triggers compiled: durable-rules' rule definitions, as canonical JSON text,
-    and the numbers that stand for event kinds and intents in its facts."""
-
-    text: str
-    kinds: Mapping[str, int]
-    intents: Mapping[str, int]
-
-    def definition(self) -> dict[str, Any]:
-        """The rule definitions, a fresh copy (durable-rules edits what it is given)."""
-        loaded: dict[str, Any] = json.loads(self.text)
-        return loaded
 
 
 _Shape = tuple[str, str | None, tuple[str, ...], bool, bool, bool, str]
