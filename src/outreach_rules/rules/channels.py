@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from outreach_rules.rules.history import consent
 from outreach_rules.timeline.operators import Guard, Intervals, Never
 
 if TYPE_CHECKING:
@@ -26,21 +27,6 @@ CATEGORY_CONSENT = "category-consent"
 CHANNEL_AVAILABLE = "channel-available"
 CHANNEL_CONSENT = "channel-consent"
 CHANNEL_DOWN = "channel-down"
-
-
-def consent(history: History, name: str) -> bool | None:
-    """The customer's latest word on a category or channel: given, refused, or never said.
-
-    ``opted_in`` and ``opted_out`` events (``data.category`` or ``data.channel``) override
-    the customer's ``consents``; the latest one wins.
-    """
-    given = history.customer.consents.get(name)
-    latest = -1
-    for kind, value in (("opted_in", True), ("opted_out", False)):
-        for t, event in history.of_kind(kind):
-            if name in (event.data.get("category"), event.data.get("channel")) and t >= latest:
-                given, latest = value, t
-    return given if isinstance(given, bool) else None
 
 
 def builtin_text(rule: str, category: str, channel: str | None) -> str | None:

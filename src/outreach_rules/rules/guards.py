@@ -19,6 +19,7 @@ from outreach_rules.errors import PolicyError
 from outreach_rules.explain import format_local
 from outreach_rules.model import Category, Channel, vocabulary
 from outreach_rules.rules.conditions import Condition, Context, is_condition
+from outreach_rules.rules.history import consent
 from outreach_rules.timeline.calendar import (
     AnnualWindow,
     BusinessDays,
@@ -440,8 +441,6 @@ class RequiresConsent:
         return f"needs the customer's consent to {placing.intent.category} messages"
 
     def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
-        from outreach_rules.rules.channels import consent  # noqa: PLC0415 - channels imports guards
-
         if consent(placing.history, str(placing.intent.category)):
             return None
         return Never(rule.id, why, waiting_for="opted_in")

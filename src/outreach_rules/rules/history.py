@@ -16,7 +16,7 @@ from outreach_rules.model import Category, Channel, Contact, Event
 if TYPE_CHECKING:
     from outreach_rules.model import Customer, Intent
 
-__all__ = ["ContactMade", "History", "as_event"]
+__all__ = ["ContactMade", "History", "as_event", "consent"]
 
 
 @attrs.frozen
@@ -105,6 +105,21 @@ class History:
             self._by_kind_ref.get((kind, ref), ()) if correlate else self._by_kind.get(kind, ())
         )
         return [(self.times[i], self.events[i]) for i in indexes]
+
+
+def consent(history: History, name: str) -> bool | None:
+    """The customer's latest word on a category or channel: given, refused, or never said.
+
+    ``opted_in`` and ``opted_out`` events (``data.category`` or ``data.channel``) override
+    the customer's ``consents``; the latest one wins.
+    """
+    given = history.customer.consents.get(name)
+    latest = -1
+    for kind, value in (("opted_in", True), ("opted_out", False)):
+        for t, event in history.of_kind(kind):
+            if name in (event.data.get("category"), event.data.get("channel")) and t >= latest:
+                given, latest = value, t
+    return given if isinstance(given, bool) else None
 
 
 def _order(event: Event) -> tuple[int, str, str, str, str]:
