@@ -152,7 +152,6 @@ KNOWN = {
 }
 KNOWN_IN_TYPES = KNOWN | {
     frozenset({"outreach_rules.explain", "outreach_rules.model"}),
-    frozenset({"outreach_rules.lint", "outreach_rules.policy"}),
 }
 
 

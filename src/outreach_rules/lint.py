@@ -4,6 +4,9 @@ A policy that loads is well formed; lint looks for what it cannot do as intended
 that can never fire, caps at odds with each other, an intent with no usable channel,
 priorities that tie, a condition on ``customer.timezone`` that names no time zone. Errors
 mean something will never happen; warnings are worth a look.
+
+Lint sits below ``outreach_rules.policy`` (``Policy.lint()`` calls it): it reads a policy
+through ``Rules``, what it needs of one, and never imports the module that defines it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import enum
 import functools
 import zoneinfo
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
@@ -32,10 +35,35 @@ from outreach_rules.rules.guards import (
 from outreach_rules.rules.triggers import CUSTOMER, Trigger
 from outreach_rules.timeline.instants import Duration
 
-if TYPE_CHECKING:
-    from outreach_rules.policy import Policy
+__all__ = ["Finding", "Rules", "Severity", "lint"]
 
-__all__ = ["Finding", "Severity", "lint"]
+
+class Rules(Protocol):
+    """What lint reads of a policy; a ``Policy`` is one."""
+
+    @property
+    def intents(self) -> tuple[Intent, ...]:
+        """The policy's intents."""
+        ...
+
+    @property
+    def triggers(self) -> tuple[Trigger, ...]:
+        """The policy's triggers."""
+        ...
+
+    @property
+    def guards(self) -> tuple[GuardRule, ...]:
+        """The policy's guards."""
+        ...
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """The event kinds the host produces."""
+        ...
+
+    def intent(self, name: str, /) -> Intent:
+        """The intent called ``name``."""
+        ...
 
 
 class Severity(enum.StrEnum):
@@ -60,7 +88,7 @@ class Finding:
         return f"{self.severity}: {self.subject}: {self.message}{hint} [{self.code}]"
 
 
-def lint(policy: Policy) -> tuple[Finding, ...]:
+def lint(policy: Rules) -> tuple[Finding, ...]:
     """Every finding for ``policy``, errors first, then by subject."""
     found = [
         *_unknown_kinds(policy),
@@ -78,7 +106,7 @@ def lint(policy: Policy) -> tuple[Finding, ...]:
 
 
 def _kind_finding(
-    policy: Policy, subject: str, kind: str, where: str, severity: Severity
+    policy: Rules, subject: str, kind: str, where: str, severity: Severity
 ) -> Finding:
     close = difflib.get_close_matches(kind, policy.events, n=1)
     hint = (
@@ -112,7 +140,7 @@ def _condition_kinds(conditions: tuple[Condition, ...]) -> Iterator[str]:
             yield "contact_sent"
 
 
-def _unknown_sent_intents(policy: Policy) -> Iterator[Finding]:
+def _unknown_sent_intents(policy: Rules) -> Iterator[Finding]:
     # A contact of an intent the policy does not plan may come from another system, so
     # this is a warning; most often it is a misspelt intent, and the condition never holds.
     declared = [intent.name for intent in policy.intents]
@@ -133,7 +161,7 @@ def _unknown_sent_intents(policy: Policy) -> Iterator[Finding]:
             )
 
 
-def _unknown_zones(policy: Policy) -> Iterator[Finding]:
+def _unknown_zones(policy: Rules) -> Iterator[Finding]:
     # A warning, as for an unknown intent: the condition is valid, but no customer's zone
     # can ever equal a name that is not a zone (a customer's zone is checked when read).
     rules: list[Trigger | GuardRule] = [*policy.triggers, *policy.guards]
@@ -174,7 +202,7 @@ def _zone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones())
 
 
-def _unknown_kinds(policy: Policy) -> Iterator[Finding]:
+def _unknown_kinds(policy: Rules) -> Iterator[Finding]:
     known = set(policy.events)
     for trigger in policy.triggers:
         # A trigger that waits on a kind nobody sends never fires: an error.
@@ -208,7 +236,7 @@ def _bounds(duration: Duration) -> tuple[int, int]:
     return fixed + low, fixed + high
 
 
-def _lapses_before_delay(policy: Policy) -> Iterator[Finding]:
+def _lapses_before_delay(policy: Rules) -> Iterator[Finding]:
     for trigger in policy.triggers:
         if trigger.expires is None:
             continue
@@ -222,7 +250,7 @@ def _lapses_before_delay(policy: Policy) -> Iterator[Finding]:
             )
 
 
-def _closed_guards(policy: Policy) -> Iterator[Finding]:
+def _closed_guards(policy: Rules) -> Iterator[Finding]:
     for guard in policy.guards:
         spec = guard.spec
         closed = None
@@ -265,7 +293,7 @@ def _scope(guard: GuardRule) -> tuple[frozenset[str], frozenset[Category], froze
     return guard.intents, guard.categories, guard.channels, guard.spec.per
 
 
-def _caps_that_never_bind(policy: Policy) -> Iterator[Finding]:
+def _caps_that_never_bind(policy: Rules) -> Iterator[Finding]:
     caps = [g for g in policy.guards if isinstance(g.spec, FrequencyCap) and not g.when]
     for loose in caps:
         for strict in caps:
@@ -292,7 +320,7 @@ def _caps_that_never_bind(policy: Policy) -> Iterator[Finding]:
                 )
 
 
-def _intents_never_proposed(policy: Policy) -> Iterator[Finding]:
+def _intents_never_proposed(policy: Rules) -> Iterator[Finding]:
     proposed = {trigger.intent for trigger in policy.triggers}
     for intent in policy.intents:
         if intent.name not in proposed:
@@ -316,7 +344,7 @@ def _closes_channel(guard: GuardRule, intent: Intent, channel: Channel) -> bool:
     )
 
 
-def _intents_without_channel(policy: Policy) -> Iterator[Finding]:
+def _intents_without_channel(policy: Rules) -> Iterator[Finding]:
     for intent in policy.intents:
         open_channels = [
             channel
@@ -334,7 +362,7 @@ def _intents_without_channel(policy: Policy) -> Iterator[Finding]:
             )
 
 
-def _priority_ties(policy: Policy) -> Iterator[Finding]:
+def _priority_ties(policy: Rules) -> Iterator[Finding]:
     by_priority: dict[int, list[str]] = {}
     for intent in policy.intents:
         by_priority.setdefault(intent.priority, []).append(intent.name)
@@ -353,7 +381,7 @@ def _limits_tenure(conditions: tuple[Condition, ...]) -> bool:
     return any(isinstance(c, Tenure) and c.at_most is not None for c in conditions)
 
 
-def _offers_only_for_new_customers(policy: Policy) -> Iterator[Finding]:
+def _offers_only_for_new_customers(policy: Rules) -> Iterator[Finding]:
     for trigger in policy.triggers:
         intent = policy.intent(trigger.intent)
         if intent.category is Category.MARKETING and _limits_tenure(trigger.when):
