@@ -2,7 +2,10 @@
 HTML for notebooks, and as pandas DataFrames.
 
 Each renderer is a separate function of the value objects; ``Plan`` and ``Decision`` call
-them (``explain()``, ``to_records()``, ``_repr_html_()``, ``to_pandas()``).
+them (``explain()``, ``to_records()``, ``_repr_html_()``, ``to_pandas()``). So this module
+sits below ``outreach_rules.model``: it reads the value objects through the protocols
+below (``PlanLike``, ``DecisionLike``, ``TraceStepLike``, ``CustomerLike``), what it needs
+of each, and never imports the module that defines them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import datetime as dt
 import html
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from outreach_rules._optional import require
 from outreach_rules.timeline.zone import Zone, date_of_wall
@@ -20,10 +23,12 @@ if TYPE_CHECKING:
     import pandas
     import pendulum
 
-    from outreach_rules.model import Decision, Plan, TraceStep
-
 __all__ = [
+    "CustomerLike",
+    "DecisionLike",
+    "PlanLike",
     "Record",
+    "TraceStepLike",
     "decision_html",
     "decision_line",
     "decision_record",
@@ -39,6 +44,79 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+
+
+class TraceStepLike(Protocol):
+    """What the renderers read of a trace step (``model.TraceStep``)."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def effect(self) -> str: ...
+    @property
+    def why(self) -> str: ...
+    @property
+    def before(self) -> pendulum.DateTime | None: ...
+    @property
+    def after(self) -> pendulum.DateTime | None: ...
+
+
+class DecisionLike(Protocol):
+    """What the renderers read of a decision (``model.Decision``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def customer(self) -> str: ...
+    @property
+    def intent(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def ref(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def send_at(self) -> pendulum.DateTime | None: ...
+    @property
+    def local_send_at(self) -> pendulum.DateTime | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def expires(self) -> pendulum.DateTime | None: ...
+    @property
+    def waiting_for(self) -> str | None: ...
+    @property
+    def trace(self) -> tuple[TraceStepLike, ...]: ...
+    @property
+    def why(self) -> str: ...
+
+
+class CustomerLike(Protocol):
+    """What the renderers read of a customer (``model.Customer``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+
+
+class PlanLike(Protocol):
+    """What the renderers read of a plan (``model.Plan``)."""
+
+    @property
+    def customer(self) -> CustomerLike: ...
+    @property
+    def now(self) -> pendulum.DateTime: ...
+    @property
+    def decisions(self) -> tuple[DecisionLike, ...]: ...
+    @property
+    def policy(self) -> str: ...
+
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -73,7 +151,7 @@ def _iso(moment: pendulum.DateTime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def step_record(step: TraceStep) -> Record:
+def step_record(step: TraceStepLike) -> Record:
     """One trace step in the output contract."""
     return {
         "rule": step.rule,
@@ -84,7 +162,7 @@ def step_record(step: TraceStep) -> Record:
     }
 
 
-def decision_record(decision: Decision) -> Record:
+def decision_record(decision: DecisionLike) -> Record:
     """A decision in the output contract of DESIGN.md, as plain JSON-ready values."""
     return {
         "id": decision.id,
@@ -103,7 +181,7 @@ def decision_record(decision: Decision) -> Record:
 _Zone: TypeAlias = "str | pendulum.Timezone | pendulum.FixedTimezone | None"
 
 
-def _zone_of(decision: Decision, zone_name: str | None = None) -> _Zone:
+def _zone_of(decision: DecisionLike, zone_name: str | None = None) -> _Zone:
     """Where to show a decision's instants: ``zone_name`` when given, else the customer's
     zone that the decision carries, else the zone of its ``local_send_at``, else UTC."""
     if zone_name is not None:
@@ -121,7 +199,7 @@ def _zone_label(zone: _Zone) -> str:
     return zone if isinstance(zone, str) else str(zone.name)
 
 
-def _headline(decision: Decision, zone: _Zone) -> str:
+def _headline(decision: DecisionLike, zone: _Zone) -> str:
     about = decision.intent if decision.ref is None else f"{decision.intent} for {decision.ref}"
     times = f"(times in {_zone_label(zone)})"
     if decision.send_at is not None and decision.local_send_at is not None:
@@ -138,7 +216,7 @@ def _headline(decision: Decision, zone: _Zone) -> str:
     return f"{about}: {decision.status} {times}"
 
 
-def _step_text(step: TraceStep, zone: _Zone) -> str:
+def _step_text(step: TraceStepLike, zone: _Zone) -> str:
     def show(moment: pendulum.DateTime | None) -> str:
         if moment is None:
             return "?"
@@ -149,7 +227,7 @@ def _step_text(step: TraceStep, zone: _Zone) -> str:
     return f"{step.effect:<15} {step.rule:<24}{moved} {step.why}"
 
 
-def decision_text(decision: Decision, zone_name: str | None = None) -> str:
+def decision_text(decision: DecisionLike, zone_name: str | None = None) -> str:
     """A decision with its numbered trace, for a terminal.
 
     Every instant shows in ``zone_name``, by default the customer's zone that the decision
@@ -168,7 +246,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: PlanLike) -> str:
     """A plan: the customer, ``now``, and each decision with its trace, every instant in
     the customer's zone."""
     customer = plan.customer
@@ -183,7 +261,7 @@ def plan_text(plan: Plan) -> str:
 # -- short forms, for print() -------------------------------------------------------------
 
 
-def _state(decision: Decision) -> str:
+def _state(decision: DecisionLike) -> str:
     if decision.send_at is not None and decision.local_send_at is not None:
         local = decision.local_send_at
         when = f"{local.format('ddd D MMM YYYY HH:mm')} {local.timezone_name}"
@@ -193,7 +271,7 @@ def _state(decision: Decision) -> str:
     return str(decision.status)
 
 
-def decision_line(decision: Decision) -> str:
+def decision_line(decision: DecisionLike) -> str:
     """A decision in one line, for ``print(decision)``: what, its state, and why.
 
     ``review_request for o1: scheduled by email on Sun 27 Dec 2026 09:00 Europe/London;
@@ -204,7 +282,7 @@ def decision_line(decision: Decision) -> str:
     return f"{about}: {_state(decision)}" + (f"; {why}" if why else "")
 
 
-def plan_summary(plan: Plan) -> str:
+def plan_summary(plan: PlanLike) -> str:
     """A plan in a few lines, for ``print(plan)``: the customer and ``now``, the decisions
     counted by status, then one line per decision (``decision_line``).
 
@@ -333,7 +411,7 @@ def _when(moment: pendulum.DateTime | None, zone: _Zone) -> str:
     return str(local.format("ddd D MMM YYYY HH:mm"))
 
 
-def _trace_html(decision: Decision, zone: _Zone) -> str:
+def _trace_html(decision: DecisionLike, zone: _Zone) -> str:
     steps = (
         "<tr>"
         + "".join(
@@ -357,7 +435,7 @@ def _trace_html(decision: Decision, zone: _Zone) -> str:
     )
 
 
-def _rows_html(decision: Decision, zone: _Zone) -> str:
+def _rows_html(decision: DecisionLike, zone: _Zone) -> str:
     if decision.local_send_at is not None and decision.send_at is not None:
         local = decision.local_send_at
         when = (
@@ -381,12 +459,12 @@ def _rows_html(decision: Decision, zone: _Zone) -> str:
     return row + trace
 
 
-def _table_html(decisions: tuple[Decision, ...], zone: _Zone) -> str:
+def _table_html(decisions: tuple[DecisionLike, ...], zone: _Zone) -> str:
     rows = (_rows_html(decision, zone) for decision in decisions)
     return html_table(_COLUMNS, rows, kind="decisions")
 
 
-def decision_html(decision: Decision, zone_name: str | None = None) -> str:
+def decision_html(decision: DecisionLike, zone_name: str | None = None) -> str:
     """A decision as an HTML table for a notebook, its trace folded under it in
     ``<details>``. Instants in the trace show in ``zone_name``, which the caption names: by
     default the customer's zone that the decision carries, as in
@@ -400,7 +478,7 @@ def decision_html(decision: Decision, zone_name: str | None = None) -> str:
     return html_view(caption, _table_html((decision,), zone))
 
 
-def plan_html(plan: Plan) -> str:
+def plan_html(plan: PlanLike) -> str:
     """A plan as an HTML table for a notebook: one row per decision, each with its trace
     folded under it in ``<details>``, instants in the customer's time zone. The view
     carries its own scoped ``<style>``."""
@@ -423,7 +501,7 @@ def _utc(moment: pendulum.DateTime | None) -> dt.datetime | None:
     return None if moment is None else dt.datetime.fromtimestamp(moment.timestamp(), dt.UTC)
 
 
-def decision_row(decision: Decision) -> Record:
+def decision_row(decision: DecisionLike) -> Record:
     """A decision as one flat row for a table: the fields of the output contract, with
     ``category``, ``waiting_for`` and ``why`` besides. Each column of an instant says
     where it is read: ``send_at_utc`` and ``expires_utc`` are UTC, as standard library
@@ -464,7 +542,7 @@ _ROW_COLUMNS = (
 )
 
 
-def decisions_frame(decisions: Iterable[Decision], *, purpose: str) -> pandas.DataFrame:
+def decisions_frame(decisions: Iterable[DecisionLike], *, purpose: str) -> pandas.DataFrame:
     """The decisions as a pandas DataFrame, one row per decision (``decision_row``).
 
     pandas is imported here, not before: it comes with the ``notebook`` extra, and
