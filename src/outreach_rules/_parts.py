@@ -36,6 +36,7 @@ import orjson
 
 from outreach_rules import _rust
 from outreach_rules._cores import core_name, rust_module
+from outreach_rules._grouped import record_groups
 from outreach_rules._reading import (
     Errors,
     Group,
@@ -467,8 +468,6 @@ def _teller(planned: Any) -> Callable[[int], None] | None:
 
 
 def _plan_part(part: Part) -> Done:
-    from outreach_rules.batch import record_groups  # noqa: PLC0415 - batch imports this module
-
     job: Job = _JOB["job"]
     rejected: list[Rejected] = []
     errors = Errors(job.on_error, rejected.append)
@@ -736,7 +735,7 @@ def _not_utf8(file: str, offset: int, number: int) -> _Met | None:
 
 
 def _failed(detail: tuple[str, BaseException], line: Line) -> _Met:
-    """A customer the core could not plan, as ``batch._each`` reports it."""
+    """A customer the core could not plan, as ``_grouped.each_group`` reports it."""
     customer, error = detail
     if not isinstance(error, OutreachRulesError):
         return _Met(line, early=False, raised=error)

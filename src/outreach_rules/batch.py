@@ -26,8 +26,9 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from outreach_rules._grouped import each_group, record_groups
 from outreach_rules._parts import broadcasts_end, plan_files
 from outreach_rules._reading import (
     BUILT_IN_KINDS,
@@ -45,10 +46,9 @@ from outreach_rules._reading import (
     sorted_groups,
 )
 from outreach_rules.contract import read_lines
-from outreach_rules.errors import InputError, OutreachRulesError
-from outreach_rules.explain import Record
+from outreach_rules.errors import InputError
 from outreach_rules.model import Plan
-from outreach_rules.planner import check_trace, plan, plan_records
+from outreach_rules.planner import plan
 
 if TYPE_CHECKING:
     from outreach_rules.policy import Policy
@@ -67,7 +67,6 @@ __all__ = [
     "record_groups",
 ]
 
-_T = TypeVar("_T")
 Reject = Callable[[Rejected], None]
 
 
@@ -148,40 +147,4 @@ def plan_groups(
     def work(group: Group) -> Plan:
         return plan(policy, group.customer, group.history, now=now, engine=engine)
 
-    yield from _each(source, on_error, reject, work)
-
-
-def record_groups(
-    policy: Policy,
-    source: Iterable[Group],
-    *,
-    now: Any,
-    engine: str = "native",
-    on_error: OnError = "fail",
-    reject: Reject | None = None,
-    trace: str = "full",
-) -> Iterator[list[Record]]:
-    """Each group's decisions as output records, in order: what :func:`plan_groups` gives,
-    rendered, without building the value objects on the way; ``trace`` is ``full``,
-    ``compact`` or ``none``, as :func:`~outreach_rules.planner.plan_records` takes it."""
-    check_trace(trace)
-
-    def work(group: Group) -> list[Record]:
-        return plan_records(
-            policy, group.customer, group.history, now=now, engine=engine, trace=trace
-        )
-
-    yield from _each(source, on_error, reject, work)
-
-
-def _each(
-    source: Iterable[Group], on_error: OnError, reject: Reject | None, work: Callable[[Group], _T]
-) -> Iterator[_T]:
-    errors = Errors(on_error, reject)
-    for group in source:
-        try:
-            yield work(group)
-        except OutreachRulesError as error:
-            if error.field is not None and error.file is None:
-                error.field = f"customer {group.customer.id!r}: {error.field}"
-            errors(error, group.line)
+    yield from each_group(source, on_error, reject, work)
