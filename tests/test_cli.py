@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import random
+import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
+
+from outreach_rules import Policy
+from outreach_rules._parts import plan_files
+from outreach_rules.batch import groups, plan_groups
+from outreach_rules.cli import _Progress
 
 # Both planning cores, one behaviour: each test runs on every core built here.
 pytestmark = pytest.mark.usefixtures("each_core")
@@ -22,7 +34,7 @@ SCRIPT = shutil.which("outreach-rules", path=str(Path(sys.executable).parent))
 
 
 def run(
-    *args: str, cwd: Path | None = None, stdin: str | None = None
+    *args: str, cwd: Path | None = None, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "outreach_rules", *args],
@@ -31,6 +43,7 @@ def run(
         text=True,
         cwd=cwd,
         check=False,
+        env={**os.environ, **env} if env else None,
     )
 
 
@@ -158,7 +171,7 @@ def test_formats_csv_and_table(shop, tmp_path):
     header, *rows = out.read_text().splitlines()
     assert header == "id,customer,intent,ref,status,send_at,local_send_at,channel,trace"
     assert rows
-    table = run(*plan_args(*shop, "--format", "table")).stdout
+    table = run(*plan_args(*shop, "--format", "table"), COLUMNS="200").stdout
     assert table.splitlines()[0].split() == [
         "customer",
         "intent",
@@ -290,7 +303,7 @@ def test_skip_goes_on_and_writes_every_rejected_line_with_its_reason(
     rejects = tmp_path / "rejects.jsonl"
     done = run(*plan_args(customers, events, "--on-error", "skip", "--rejects", str(rejects)))
     assert done.returncode == 0, done.stderr
-    assert "1 line(s) rejected" in done.stderr
+    assert "1 line rejected" in done.stderr
     (rejected,) = [json.loads(text) for text in rejects.read_text().splitlines()]
     assert rejected["file"].endswith(f"{which}.jsonl")
     assert rejected["line"] == line
@@ -380,7 +393,7 @@ def test_check_a_good_policy(tmp_path):
     done = run("check", str(policy))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "policy 'mine'" in done.stdout
-    assert "0 error(s)" in done.stdout
+    assert "0 errors" in done.stdout
 
 
 def test_check_a_policy_with_lint_errors_exits_1(tmp_path):
@@ -609,3 +622,143 @@ def test_ctrl_c_ends_with_130_and_one_line(tmp_path, each_core):
     assert stderr.strip().splitlines() == ["outreach-rules: interrupted"]
     assert not output.exists()
     assert not list(tmp_path.glob("*.part"))
+
+
+# -- tables for people, and the progress bar --------------------------------------------------
+
+# A colour in a Select Graphic Rendition code: 30-37, 90-97 or 38;... (bold and dim are not).
+COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m")
+
+
+def _demo_plans() -> list[Any]:
+    demo = resources.files("outreach_rules") / "demo"
+    with resources.as_file(demo) as path:
+        source = groups(path / "customers.jsonl", path / "events.jsonl")
+        return list(plan_groups(Policy.default(), source, now=NOW))
+
+
+def _column(lines: list[str], head: str, start: str, end: str | None) -> str:
+    """The text of the column between the headings ``start`` and ``end``, all rows joined."""
+    left = head.index(start)
+    right = None if end is None else head.index(end)
+    return " ".join(" ".join(line[left:right].strip() for line in lines).split())
+
+
+@pytest.mark.parametrize(("columns", "layout"), [("80", "narrow"), ("200", "wide")])
+def test_the_demo_table_fits_the_terminal_and_wraps_why_whole(columns, layout):
+    done = run("demo", COLUMNS=columns)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    *drawn, command = lines
+    assert command.startswith("  outreach-rules explain ")
+    assert max(len(line.rstrip()) for line in drawn) <= int(columns)
+    assert "…" not in done.stdout
+    head = lines[2]
+    body = lines[4 : lines.index("", 4)]
+    if layout == "narrow":
+        assert head.split()[:4] == ["customer", "decision", "and", "why"]
+        text = _column(body, head, "decision and why", "status")
+    else:
+        assert head.split()[-1] == "why"
+        text = _column(body, head, "why", None)
+    # Every decision's reason, whole, in the order of the rows (where a line breaks
+    # aside: a word longer than the column, such as a zone's name, is folded).
+    text, position = "".join(text.split()), 0
+    for plan in _demo_plans():
+        for decision in plan:
+            position = text.index("".join(decision.why.split()), position)
+
+
+def test_the_summary_counts_the_rows_by_status_and_intent():
+    records = [json.loads(line) for line in run("demo", "--format", "jsonl").stdout.splitlines()]
+    by_status = Counter(r["status"] for r in records)
+    by_intent = Counter(r["intent"] for r in records)
+    table = run("demo", COLUMNS="100").stdout
+    customers = len({r["customer"] for r in records})
+    statuses = ", ".join(
+        f"{by_status[s]} {s}" for s in ("scheduled", "waiting", "suppressed") if by_status[s]
+    )
+    assert f"{len(records)} decisions for {customers} customers: {statuses}." in table
+    lines = table.splitlines()
+    summary = lines[lines.index(next(line for line in lines if line.startswith("by intent"))) :]
+    head = summary[0].split()
+    assert head == ["by", "intent", *(s for s in by_status if s in head), "total"]
+    for intent, count in by_intent.items():
+        (row,) = [line.split() for line in summary if line.startswith(f"{intent} ")]
+        assert int(row[-1]) == count
+    (total,) = [line.split() for line in summary if line.startswith("total ")]
+    assert int(total[-1]) == len(records)
+
+
+def test_no_escape_codes_where_stdout_is_no_terminal_and_no_colour_with_no_color():
+    plain = run("demo")
+    assert "\x1b" not in plain.stdout
+    forced = run("demo", FORCE_COLOR="1")
+    assert COLOUR.search(forced.stdout), "status in colour on a terminal"
+    uncoloured = run("demo", FORCE_COLOR="1", NO_COLOR="1")
+    assert not COLOUR.search(uncoloured.stdout)
+    assert "scheduled" in uncoloured.stdout
+
+
+def test_the_table_ends_with_an_explain_command_that_runs(shop):
+    done = run(*plan_args(*shop, "--format", "table"), COLUMNS="80")
+    assert done.returncode == 0, done.stderr
+    program, *argv = shlex.split(done.stdout.splitlines()[-1])
+    assert (program, argv[0]) == ("outreach-rules", "explain")
+    explained = run(*argv)
+    assert explained.returncode == 0, explained.stderr
+    assert explained.stdout.startswith(f"customer {argv[1]} ")
+    demo = run("demo").stdout.splitlines()[-1]
+    assert run(*shlex.split(demo)[1:]).returncode == 0
+
+
+def test_counts_agree_with_their_nouns(tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('name = "mine"\nextends = "default"\n')
+    done = run("check", str(policy))
+    assert re.search(
+        r": \d+ intents, \d+ triggers, \d+ guards; 0 errors, \d+ warnings?$", done.stdout
+    )
+    assert "(s)" not in done.stdout
+
+
+def _bar(path: Path, *, quiet: bool = False, terminal: bool = True) -> tuple[Any, io.StringIO]:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=terminal, width=120, color_system=None)
+    return _Progress(str(path), quiet=quiet, console=console), screen
+
+
+def test_the_progress_bar_shows_customers_rate_and_time_left(shop):
+    customers, _ = shop
+    progress, screen = _bar(customers)
+    with progress:
+        progress.add(1)
+        progress.bar.refresh()
+        # The rate and the time left may still be unknown ("…"): rich says once it knows.
+        assert re.search(
+            r"1 of 3 customers planned, (…|[\d,]+)/s, (…|\d+:\d\d:\d\d) left", screen.getvalue()
+        )
+        progress.add(2)
+    assert re.search(r"3 of 3 customers planned, (…|[\d,]+)/s, done", screen.getvalue())
+
+
+def test_the_progress_bar_counts_as_customers_are_planned_not_per_part(tmp_path, each_core):
+    customers, events = _many(tmp_path, 300, shuffle=False)
+    told: list[int] = []
+    planned = plan_files(
+        Policy.default(), customers, events, io.StringIO(), now=NOW, progress=told.append
+    )
+    assert sum(told) == planned == 300
+    if each_core == "python":
+        # One part, told every 50 customers: the bar moves long before the part ends.
+        assert len(told) == 6
+
+
+@pytest.mark.parametrize(("quiet", "terminal"), [(True, True), (False, False)])
+def test_the_progress_bar_is_silent_when_quiet_or_not_on_a_terminal(shop, quiet, terminal):
+    customers, _ = shop
+    progress, screen = _bar(customers, quiet=quiet, terminal=terminal)
+    with progress:
+        progress.add(3)
+    assert not progress.shown
+    assert screen.getvalue() == ""

@@ -7,18 +7,32 @@ the field, and exit code 2. ``check`` exits 1 when the policy has errors.
 from __future__ import annotations
 
 import argparse
-import io
 import json
+import shlex
 import shutil
 import sys
 import tempfile
-import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
 from importlib import metadata, resources
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import attrs
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
 
 from outreach_rules._cores import core_name
 from outreach_rules._parts import TRACES, plan_files, write_records
@@ -26,7 +40,7 @@ from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, 
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import OutreachRulesError
 from outreach_rules.lint import Severity
-from outreach_rules.model import Plan
+from outreach_rules.model import Plan, Status
 from outreach_rules.policy import Policy
 from outreach_rules.testing.scenarios import add_command as add_test_command
 from outreach_rules.timeline.instants import epoch
@@ -76,28 +90,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _plan(args: argparse.Namespace) -> int:
     now = _now(args.now)
     policy = _policy(args.policy)
+    hint = _explain_hint(args)
     with _StandardInput(args) as stdin:
-        rejected = _planned(args, policy, now)
+        rejected = _planned(args, policy, now, hint)
     return _report_rejects([stdin.renamed(item) for item in rejected], args)
 
 
-def _planned(args: argparse.Namespace, policy: Policy, now: Any) -> list[Rejected]:
+def _planned(args: argparse.Namespace, policy: Policy, now: Any, hint: list[str]) -> list[Rejected]:
     rejected: list[Rejected] = []
-    progress = _Progress(args.customers, quiet=args.quiet)
     on_error: OnError = args.on_error
-    if args.format == "table":
-        source = progress.track(
-            groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
-        )
-        with _output(args.output) as out:
-            _Batch(policy, now, args.engine, on_error, rejected.append).write(source, "table", out)
-    else:
-        with _output(args.output) as out:
+    with _output(args.output) as out, _Progress(args.customers, quiet=args.quiet) as progress:
+        if args.format == "table":
+            source = progress.track(
+                groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
+            )
+            batch = _Batch(policy, now, args.engine, on_error, rejected.append)
+            plans = list(batch.plans(source))
+            # The bar ends before the table is drawn, which may be on the same terminal.
+            progress.done()
+            _table(plans, out, hint)
+            return rejected
+        with progress.holding(out) as held:
             plan_files(
                 policy,
                 args.customers,
                 args.events,
-                out,
+                held,
                 now=now,
                 form=args.format,
                 trace=args.trace,
@@ -107,7 +125,6 @@ def _planned(args: argparse.Namespace, policy: Policy, now: Any) -> list[Rejecte
                 workers=args.workers,
                 progress=progress.add,
             )
-    progress.done()
     return rejected
 
 
@@ -149,9 +166,10 @@ def _check(args: argparse.Namespace) -> int:
     for finding in findings:
         print(f"{args.policy}: {finding}")
     summary = (
-        f"policy {policy.name!r} version {policy.version}: {len(policy.intents)} intents, "
-        f"{len(policy.triggers)} triggers, {len(policy.guards)} guards; "
-        f"{errors} error(s), {len(findings) - errors} warning(s)"
+        f"policy {policy.name!r} version {policy.version}: "
+        f"{_count(len(policy.intents), 'intent')}, {_count(len(policy.triggers), 'trigger')}, "
+        f"{_count(len(policy.guards), 'guard')}; "
+        f"{_count(errors, 'error')}, {_count(len(findings) - errors, 'warning')}"
     )
     print(summary)
     return EXIT_FINDINGS if errors else EXIT_OK
@@ -160,11 +178,15 @@ def _check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     folder = resources.files("outreach_rules") / "demo"
     with resources.as_file(folder) as path:
-        print(f"The built-in playbook on the demo shop's customers, planned at {DEMO_NOW}:\n")
-        source = groups(path / "customers.jsonl", path / "events.jsonl")
-        _Batch(Policy.default(), DEMO_NOW, "native", "fail", None).write(
-            source, args.format, sys.stdout
-        )
+        customers, events = path / "customers.jsonl", path / "events.jsonl"
+        source = groups(customers, events)
+        batch = _Batch(Policy.default(), DEMO_NOW, "native", "fail", None)
+        if args.format != "table":
+            batch.write(source, args.format, sys.stdout)
+            return EXIT_OK
+        print(f"The built-in playbook on the demo shop, planned at {DEMO_NOW}:\n")
+        hint = ["--customers", str(customers), "--events", str(events), "--now", DEMO_NOW]
+        _table(list(batch.plans(source)), sys.stdout, hint)
     return EXIT_OK
 
 
@@ -178,6 +200,21 @@ def _now(text: str) -> Any:
 
 def _policy(path: str | None) -> Policy:
     return Policy.default() if path is None else Policy.from_file(path)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 intent``, ``2 intents``, ``1,200 customers``: a number and its noun, agreeing."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
+def _explain_hint(args: argparse.Namespace) -> list[str]:
+    """The options of ``explain`` that see what ``plan`` saw, as the user gave them."""
+    hint = ["--customers", args.customers, "--events", args.events, "--now", args.now]
+    if args.policy is not None:
+        hint += ["--policy", args.policy]
+    if args.engine != "native":
+        hint += ["--engine", args.engine]
+    return hint
 
 
 def _record(line: Any) -> dict[str, Any]:
@@ -289,51 +326,150 @@ class _Batch:
         self.policy, self.now, self.engine = policy, now, engine
         self.on_error, self.reject = on_error, reject
 
-    def write(self, source: Iterable[Group], form: str, out: IO[str]) -> None:
-        options = {
+    def _options(self) -> dict[str, Any]:
+        return {
             "now": self.now,
             "engine": self.engine,
             "on_error": self.on_error,
             "reject": self.reject,
         }
-        if form == "table":
-            _table(plan_groups(self.policy, source, **options), out)
-            return
-        write_records(record_groups(self.policy, source, **options), form, out, header=True)
+
+    def plans(self, source: Iterable[Group]) -> Iterator[Plan]:
+        """Each group's plan, for the table."""
+        return plan_groups(self.policy, source, **self._options())
+
+    def write(self, source: Iterable[Group], form: str, out: IO[str]) -> None:
+        """Each group's decisions as records, for machines."""
+        write_records(record_groups(self.policy, source, **self._options()), form, out, header=True)
 
 
-def _table(plans: Iterable[Plan], out: IO[str]) -> None:
-    head = ("customer", "intent", "ref", "status", "local time", "channel", "why")
-    rows = []
-    for plan in plans:
-        for decision in plan:
-            local = decision.local_send_at
-            rows.append(
-                (
-                    decision.customer,
-                    decision.intent,
-                    decision.ref or "",
-                    str(decision.status),
-                    "" if local is None else local.format("ddd D MMM HH:mm Z"),
-                    "" if decision.channel is None else str(decision.channel),
-                    _short(decision.why),
-                )
-            )
-    widths = [
-        max(len(head[i]), *(len(r[i]) for r in rows)) if rows else len(head[i])
-        for i in range(len(head))
+# -- the table for people -------------------------------------------------------------------
+
+# Each status in its colour: what will be sent, what waits for something, what will not be.
+_STATUS_STYLES = {
+    Status.SCHEDULED: "green",
+    Status.WAITING: "yellow",
+    Status.SUPPRESSED: "red",
+}
+
+
+def _table(plans: Sequence[Plan], out: IO[str], hint: Sequence[str]) -> None:
+    """The decisions as a table that fits the terminal, a summary by status and intent, and
+    the ``explain`` command that says why, for one of the customers."""
+    console = Console(file=out, highlight=False, emoji=False, markup=False)
+    console.print(_decisions_table(plans, console.width))
+    console.print()
+    console.print(_summary(plans))
+    if any(plan.decisions for plan in plans):
+        console.print()
+        console.print(_summary_table(plans))
+        console.print()
+        # Not wrapped: the command is to be copied whole.
+        console.print(_next_step(plans, hint), soft_wrap=True)
+
+
+# The narrowest ``why`` column worth its own place; narrower, ``why`` goes under the intent.
+_WHY_WIDTH = 32
+_HEAD = ("customer", "intent", "ref", "status", "local time", "channel")
+
+
+def _decisions_table(plans: Sequence[Plan], width: int) -> RenderableType:
+    """A row per decision, the customer named at the head of theirs; ``why`` in a column of
+    its own, wrapped, where ``width`` leaves it room, else wrapped under intent and ref."""
+    rows = [
+        (plan, number, _cells(decision)) for plan in plans for number, decision in enumerate(plan)
     ]
-    buffer = io.StringIO()
-    for row in (head, *rows):
-        buffer.write(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            + "\n"
+    natural = [max([cell_len(h), *(cell_len(r[2][i]) for r in rows)]) for i, h in enumerate(_HEAD)]
+    # Two spaces between columns (a space of padding, a space of border); no edges.
+    wide = width - sum(natural) - 2 * len(_HEAD) >= _WHY_WIDTH
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    if wide:
+        for name in _HEAD:
+            table.add_column(name, no_wrap=True)
+        table.add_column("why", ratio=1)
+    else:
+        table.add_column("customer", overflow="fold")
+        table.add_column("decision and why", ratio=1, overflow="fold")
+        for name in _HEAD[3:]:
+            table.add_column(name, no_wrap=True)
+    for plan, number, (customer, intent, ref, status, local, channel) in rows:
+        decision = plan.decisions[number]
+        cells = [
+            # The customer once, at the head of their decisions.
+            Text(customer if number == 0 else ""),
+            *(
+                (Text(intent), Text(ref))
+                if wide
+                else (Text.assemble(f"{intent} {ref}".rstrip(), "\n", (decision.why, "dim")),)
+            ),
+            Text(status, style=_STATUS_STYLES.get(decision.status, "")),
+            # Narrow, the offset goes under the time.
+            Text(local if wide else "\n".join(local.rsplit(" ", 1))),
+            Text(channel),
+        ]
+        if wide:
+            cells.append(Text(decision.why))
+        table.add_row(*cells, end_section=number == len(plan) - 1)
+    return table
+
+
+def _cells(decision: Any) -> tuple[str, str, str, str, str, str]:
+    local = decision.local_send_at
+    return (
+        decision.customer,
+        decision.intent,
+        decision.ref or "",
+        str(decision.status),
+        "" if local is None else local.format("ddd D MMM HH:mm Z"),
+        "" if decision.channel is None else str(decision.channel),
+    )
+
+
+def _summary(plans: Sequence[Plan]) -> str:
+    by_status = Counter(decision.status for plan in plans for decision in plan)
+    total = sum(by_status.values())
+    customers = _count(len(plans), "customer")
+    if not total:
+        return f"No decisions for {customers}."
+    statuses = ", ".join(
+        f"{by_status[status]:,} {status}" for status in Status if by_status[status]
+    )
+    return f"{_count(total, 'decision')} for {customers}: {statuses}."
+
+
+def _summary_table(plans: Sequence[Plan]) -> RenderableType:
+    """Decisions by intent (rows) and status (columns), with the totals."""
+    counts = Counter((decision.intent, decision.status) for plan in plans for decision in plan)
+    intents = sorted({intent for intent, _ in counts})
+    statuses = [status for status in Status if any(s is status for _, s in counts)]
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), show_footer=True
+    )
+    table.add_column("by intent", footer="total")
+    for status in statuses:
+        column = sum(counts[intent, status] for intent in intents)
+        table.add_column(
+            Text(str(status), style=_STATUS_STYLES.get(status, "")),
+            footer=f"{column:,}",
+            justify="right",
         )
-    out.write(buffer.getvalue())
+    table.add_column("total", footer=f"{sum(counts.values()):,}", justify="right")
+    for intent in intents:
+        row = [counts[intent, status] for status in statuses]
+        table.add_row(Text(intent), *(f"{n:,}" if n else "" for n in row), f"{sum(row):,}")
+    return table
 
 
-def _short(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _next_step(plans: Sequence[Plan], hint: Sequence[str]) -> str:
+    """The ``explain`` command for a customer worth a look: the first with a decision that
+    waits or is suppressed, else the first."""
+    chosen = next(
+        (plan for plan in plans if any(d.status is not Status.SCHEDULED for d in plan)),
+        next(plan for plan in plans if plan.decisions),
+    )
+    customer = chosen.customer.id
+    command = shlex.join([PROGRAM, "explain", customer, *hint])
+    return f"Every rule behind one customer's decisions, and why:\n  {command}"
 
 
 def _report_rejects(rejected: list[Rejected], args: argparse.Namespace) -> int:
@@ -349,50 +485,124 @@ def _report_rejects(rejected: list[Rejected], args: argparse.Namespace) -> int:
         print(f"{PROGRAM}: rejected {item.file}:{item.line}: {item.reason}", file=sys.stderr)
     more = " (the first 10 above)" if len(rejected) > 10 else ""
     print(
-        f"{PROGRAM}: {len(rejected)} line(s) rejected{more}; every one with its reason in {path}",
+        f"{PROGRAM}: {_count(len(rejected), 'line')} rejected{more}; every one with its reason "
+        f"in {path}",
         file=sys.stderr,
     )
     return EXIT_OK
 
 
 class _Progress:
-    """Customers done, rate and time left, on stderr, only where a person watches."""
+    """A live bar on stderr, only where a person watches: the customers read and planned,
+    the rate and the time left. ``console`` is where it draws (stderr's by default); with
+    ``quiet``, or where that is not a terminal, it draws nothing."""
 
-    def __init__(self, customers: str, *, quiet: bool) -> None:
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.total = _count_lines(customers) if self.enabled else 0
-        self.count = 0
-        self.start = self.last = time.monotonic()
+    def __init__(self, customers: str, *, quiet: bool, console: Console | None = None) -> None:
+        self.customers = customers
+        self.bar: Progress | None = None
+        if quiet:
+            return
+        console = Console(stderr=True) if console is None else console
+        if not console.is_terminal:
+            return
+        self.bar = Progress(
+            SpinnerColumn(),
+            BarColumn(),
+            _Counts(),
+            TimeElapsedColumn(),
+            console=console,
+            # Decisions written to stdout go there as they are, not through the bar.
+            redirect_stdout=False,
+            redirect_stderr=False,
+            refresh_per_second=4,
+        )
+        self.task = self.bar.add_task("planning", total=None)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            # Drawn at once, and redrawn a few times a second by rich's own thread, so that
+            # the time goes on while the customers are counted and the first ones planned.
+            self.bar.start()
+            self.bar.update(self.task, total=_count_lines(self.customers))
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.done()
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar is on the terminal."""
+        return self.bar is not None
 
     def add(self, count: int) -> None:
-        """Count ``count`` more customers done."""
-        self.count += count
-        if self.enabled and time.monotonic() - self.last > 0.5:
-            self._show()
+        """Count ``count`` more customers planned."""
+        if self.bar is not None:
+            self.bar.advance(self.task, count)
 
     def track(self, items: Iterable[Any]) -> Iterator[Any]:
+        """``items``, each counted as a customer planned once the next is asked for."""
         for item in items:
             yield item
-            self.count += 1
-            if self.enabled and time.monotonic() - self.last > 0.5:
-                self._show()
+            self.add(1)
 
-    def _show(self) -> None:
-        self.last = time.monotonic()
-        elapsed = max(self.last - self.start, 1e-9)
-        rate = self.count / elapsed
-        left = (self.total - self.count) / rate if rate and self.total > self.count else 0
-        print(
-            f"\r{self.count:,}/{self.total:,} customers, {rate:,.0f}/s, {left:,.0f} s left   ",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
+    def holding(self, out: IO[str]) -> _Held:
+        """Where to write the decisions meant for ``out``: ``out`` itself, or a temporary
+        file copied there once the bar is gone when ``out`` is the terminal it draws on."""
+        shares = self.bar is not None and out is sys.stdout and out.isatty()
+        return _Held(out, self if shares else None)
 
     def done(self) -> None:
-        if self.enabled:
-            self._show()
-            print(file=sys.stderr)
+        """The bar drawn one last time, and left on the terminal."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+class _Held:
+    def __init__(self, out: IO[str], progress: _Progress | None) -> None:
+        self.out, self.progress = out, progress
+        self.held: IO[str] | None = None
+
+    def __enter__(self) -> IO[str]:
+        if self.progress is None:
+            return self.out
+        self.held = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        return self.held
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if self.held is None or self.progress is None:
+            return
+        with self.held:
+            self.progress.done()
+            if error is None:
+                self.held.seek(0)
+                shutil.copyfileobj(self.held, self.out)
+
+
+def _counts(task: Task) -> str:
+    """``12,345 of 50,000 customers planned, 2,469/s, 0:00:16 left``: what the bar says."""
+    done = int(task.completed)
+    if task.total is None:
+        return f"reading the customers; {done:,} planned"
+    # The recent rate while it runs; at the end, or before rich has two samples, the mean.
+    elapsed = task.elapsed or 0.0
+    rate = task.speed if task.speed and not task.finished else done / elapsed if elapsed else None
+    left = "done" if task.finished else _left(task.time_remaining)
+    return (
+        f"{done:,} of {_count(int(task.total), 'customer')} planned, "
+        f"{'…' if rate is None else f'{rate:,.0f}'}/s, {left}"
+    )
+
+
+def _left(seconds: float | None) -> str:
+    return "… left" if seconds is None else f"{timedelta(seconds=round(seconds))} left"
+
+
+class _Counts(ProgressColumn):
+    """The bar's column of counts, rate and time left."""
+
+    def render(self, task: Task) -> Text:
+        return Text(_counts(task))
 
 
 def _count_lines(path: str) -> int:
