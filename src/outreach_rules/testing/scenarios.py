@@ -184,7 +184,8 @@ class Report:
         files: dict[str, list[Outcome]] = {}
         for outcome in self.outcomes:
             files.setdefault(outcome.scenario.file, []).append(outcome)
-        lines = [f"{self.policy}: {len(self.outcomes)} scenario(s) in {len(files)} file(s)"]
+        scenarios = f"{len(self.outcomes)} scenario{'' if len(self.outcomes) == 1 else 's'}"
+        lines = [f"{self.policy}: {scenarios} in {len(files)} file{'' if len(files) == 1 else 's'}"]
         for file, outcomes in files.items():
             lines += ["", file]
             for outcome in outcomes:
