@@ -37,7 +37,8 @@ def main() -> list[str]:
     for finding in mine.lint():
         print(f"  lint: {finding}")
     changed = differences(Policy.default(), mine)
-    print(f"{len(changed)} decision(s) differ from the playbook's:")
+    differ = "decision differs" if len(changed) == 1 else "decisions differ"
+    print(f"{len(changed)} {differ} from the playbook's:")
     print("\n".join(changed))
     return changed
 
