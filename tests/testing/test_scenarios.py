@@ -397,7 +397,10 @@ def test_bad_input_on_the_command_line_exits_2(tmp_path):
     )
     done = cli("test", "default", str(path))
     assert done.returncode == 2
-    assert "atlantis.toml:2, scenario 'atlantis', country='ZZ'" in done.stderr
+    # Refused where the customer is read, at the line of the country.
+    assert "atlantis.toml:11, scenario 'atlantis', scenarios[0].customer.country='ZZ': is not" in (
+        done.stderr
+    )
 
 
 def test_the_help_documents_every_option_with_an_example():
