@@ -762,3 +762,57 @@ def test_the_progress_bar_is_silent_when_quiet_or_not_on_a_terminal(shop, quiet,
         progress.add(3)
     assert not progress.shown
     assert screen.getvalue() == ""
+
+
+# -- event kinds the policy does not know ------------------------------------------------------
+
+
+def _with_misspelt_kinds(tmp_path: Path, count: int) -> tuple[Path, Path]:
+    customers = write(tmp_path / "customers.jsonl", [customer("c1")])
+    events = [
+        event(f"e{n}", "c1", "order_delivred", "2026-12-10T14:00:00Z", f"o{n}")
+        for n in range(count)
+    ]
+    return customers, write(tmp_path / "events.jsonl", events)
+
+
+def test_a_misspelt_kind_is_named_with_the_likely_one_and_counted(tmp_path):
+    done = run(*plan_args(*_with_misspelt_kinds(tmp_path, 1)))
+    assert done.returncode == 0, done.stderr
+    warning = (
+        f"outreach-rules: warning: {tmp_path / 'events.jsonl'}:1: kind 'order_delivred' is not "
+        "an event kind the policy knows (did you mean 'order_delivered'?)"
+    )
+    count = (
+        "outreach-rules: 1 event of a kind the policy does not know, planned all the same; "
+        "--unknown-kinds refuse refuses it"
+    )
+    assert done.stderr.splitlines() == [warning, count]
+
+
+def test_many_misspelt_kinds_show_the_first_ten_and_the_count(tmp_path):
+    done = run(*plan_args(*_with_misspelt_kinds(tmp_path, 12)))
+    lines = done.stderr.splitlines()
+    assert len(lines) == 11
+    assert lines[-1].startswith("outreach-rules: 12 events of a kind the policy does not know")
+    assert "(the first 10 above)" in lines[-1]
+
+
+def test_unknown_kinds_refuse_makes_the_line_bad_input(tmp_path):
+    customers, events = _with_misspelt_kinds(tmp_path, 1)
+    done = run(*plan_args(customers, events, "--unknown-kinds", "refuse"))
+    assert done.returncode == 2
+    assert f"{events}:1, kind='order_delivred': is not an event kind" in done.stderr
+    rejects = tmp_path / "rejected.jsonl"
+    skipped = run(
+        *plan_args(customers, events, "--unknown-kinds", "refuse", "--on-error", "skip"),
+        *("--rejects", str(rejects)),
+    )
+    assert skipped.returncode == 0
+    assert json.loads(rejects.read_text(encoding="utf-8"))["line"] == 1
+
+
+def test_a_misspelt_kind_from_standard_input_is_named_there(tmp_path):
+    customers, events = _with_misspelt_kinds(tmp_path, 1)
+    done = run(*plan_args(customers, Path("-")), stdin=events.read_text(encoding="utf-8"))
+    assert done.stderr.startswith("outreach-rules: warning: <stdin>:1: kind 'order_delivred'")

@@ -36,7 +36,15 @@ from rich.text import Text
 
 from outreach_rules._cores import core_name
 from outreach_rules._parts import TRACES, plan_files, write_records
-from outreach_rules.batch import Group, OnError, Rejected, groups, plan_groups, record_groups
+from outreach_rules.batch import (
+    Group,
+    OnError,
+    Rejected,
+    UnknownKind,
+    groups,
+    plan_groups,
+    record_groups,
+)
 from outreach_rules.contract import customer_from_record, event_from_record, read_lines
 from outreach_rules.errors import OutreachRulesError
 from outreach_rules.lint import Severity
@@ -91,18 +99,34 @@ def _plan(args: argparse.Namespace) -> int:
     now = _now(args.now)
     policy = _policy(args.policy)
     hint = _explain_hint(args)
+    unknown: list[UnknownKind] = []
     with _StandardInput(args) as stdin:
-        rejected = _planned(args, policy, now, hint)
+        rejected = _planned(args, policy, now, hint, unknown)
+    _report_unknown_kinds([stdin.named(item) for item in unknown])
     return _report_rejects([stdin.renamed(item) for item in rejected], args)
 
 
-def _planned(args: argparse.Namespace, policy: Policy, now: Any, hint: list[str]) -> list[Rejected]:
+def _planned(
+    args: argparse.Namespace,
+    policy: Policy,
+    now: Any,
+    hint: list[str],
+    unknown: list[UnknownKind],
+) -> list[Rejected]:
     rejected: list[Rejected] = []
     on_error: OnError = args.on_error
+    kinds = {"unknown_kinds": args.unknown_kinds, "on_unknown_kind": unknown.append}
     with _output(args.output) as out, _Progress(args.customers, quiet=args.quiet) as progress:
         if args.format == "table":
             source = progress.track(
-                groups(args.customers, args.events, on_error=on_error, reject=rejected.append)
+                groups(
+                    args.customers,
+                    args.events,
+                    on_error=on_error,
+                    reject=rejected.append,
+                    policy=policy,
+                    **kinds,
+                )
             )
             batch = _Batch(policy, now, args.engine, on_error, rejected.append)
             plans = list(batch.plans(source))
@@ -124,6 +148,7 @@ def _planned(args: argparse.Namespace, policy: Policy, now: Any, hint: list[str]
                 reject=rejected.append,
                 workers=args.workers,
                 progress=progress.add,
+                **kinds,
             )
     return rejected
 
@@ -274,10 +299,16 @@ class _StandardInput:
 
     def renamed(self, item: Rejected) -> Rejected:
         """``item``, naming standard input as such."""
-        if self.path is None:
+        if self.path is None or item.file != self.path:
             return item
-        file = STDIN_NAME if item.file == self.path else item.file
-        return attrs.evolve(item, file=file, reason=item.reason.replace(self.path, STDIN_NAME))
+        reason = item.reason.replace(self.path, STDIN_NAME)
+        return attrs.evolve(item, file=STDIN_NAME, reason=reason)
+
+    def named(self, item: UnknownKind) -> UnknownKind:
+        """``item``, naming standard input as such."""
+        if self.path is None or item.file != self.path:
+            return item
+        return attrs.evolve(item, file=STDIN_NAME)
 
 
 class _output:  # noqa: N801 - used as a context manager, like open()
@@ -470,6 +501,20 @@ def _next_step(plans: Sequence[Plan], hint: Sequence[str]) -> str:
     customer = chosen.customer.id
     command = shlex.join([PROGRAM, "explain", customer, *hint])
     return f"Every rule behind one customer's decisions, and why:\n  {command}"
+
+
+def _report_unknown_kinds(unknown: list[UnknownKind]) -> None:
+    """Each event of a kind the policy does not know (the first ten), then how many."""
+    for item in unknown[:10]:
+        print(f"{PROGRAM}: warning: {item}", file=sys.stderr)
+    if unknown:
+        more = " (the first 10 above)" if len(unknown) > 10 else ""
+        them = "it" if len(unknown) == 1 else "them"
+        print(
+            f"{PROGRAM}: {_count(len(unknown), 'event')} of a kind the policy does not "
+            f"know{more}, planned all the same; --unknown-kinds refuse refuses {them}",
+            file=sys.stderr,
+        )
 
 
 def _report_rejects(rejected: list[Rejected], args: argparse.Namespace) -> int:
@@ -688,6 +733,14 @@ def _parser() -> argparse.ArgumentParser:
         default="fail",
         help="on a bad line: stop with exit code 2 (fail, the default) or leave it out and go on "
         "(skip, e.g. --on-error skip)",
+    )
+    plan.add_argument(
+        "--unknown-kinds",
+        choices=("warn", "refuse"),
+        default="warn",
+        help="an event of a kind the policy does not know: plan it and name it on stderr with "
+        "the likely kind (warn, the default), or treat its line as bad input (refuse, e.g. "
+        "--unknown-kinds refuse)",
     )
     plan.add_argument(
         "--rejects",
