@@ -101,8 +101,9 @@ class Effect(enum.StrEnum):
     CHOSE_CHANNEL = "chose_channel"
 
 
-def _article(noun: str) -> str:
-    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+def with_article(noun: str) -> str:
+    """``a channel``, ``an incident_caused``: the noun after its indefinite article."""
+    return f"an {noun}" if noun[:1] in ("a", "e", "i", "o", "u") else f"a {noun}"
 
 
 def vocabulary(kind: type[_E], field: str) -> Callable[[Any], _E]:
@@ -118,7 +119,7 @@ def vocabulary(kind: type[_E], field: str) -> Callable[[Any], _E]:
             close = difflib.get_close_matches(str(value), names, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(names)}"
             raise VocabularyError(
-                f"is not {_article(kind.__name__.lower())}", field=field, value=value, hint=hint
+                f"is not {with_article(kind.__name__.lower())}", field=field, value=value, hint=hint
             ) from None
 
     return convert

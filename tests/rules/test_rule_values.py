@@ -40,6 +40,7 @@ from outreach_rules import (
     Trigger,
     WhileOpen,
 )
+from outreach_rules.model import with_article
 
 from conftest import refused_with
 
@@ -419,3 +420,13 @@ def _refusal(build: Callable[[], object]) -> OutreachRulesError | None:
     except OutreachRulesError as error:
         return error
     return None
+
+
+@pytest.mark.parametrize(
+    ("opened", "said"),
+    [("incident_caused", "an incident_caused"), ("complaint_opened", "a complaint_opened")],
+)
+def test_while_open_says_a_or_an(opened: str, said: str) -> None:
+    spec = WhileOpen(opened=opened, closed="resolved")
+    assert spec.describe(None, None) == f"not while {said} is open (until resolved)"  # type: ignore[arg-type]
+    assert with_article("Order") == "a Order"

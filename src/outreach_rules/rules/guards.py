@@ -17,7 +17,7 @@ import pendulum
 from outreach_rules import _checks as check
 from outreach_rules.errors import PolicyError
 from outreach_rules.explain import format_local
-from outreach_rules.model import Category, Channel, vocabulary
+from outreach_rules.model import Category, Channel, vocabulary, with_article
 from outreach_rules.rules.conditions import Condition, Context, is_condition
 from outreach_rules.rules.history import consent
 from outreach_rules.timeline.calendar import (
@@ -418,7 +418,7 @@ class WhileOpen:
     )
 
     def describe(self, rule: GuardRule, placing: Placing, /) -> str:
-        return f"not while a {self.opened} is open (until {self.closed})"
+        return f"not while {with_article(self.opened)} is open (until {self.closed})"
 
     def guard(self, rule: GuardRule, why: str, placing: Placing, /) -> Guard | None:
         history = placing.history

@@ -154,7 +154,10 @@ pub fn describe(rule: &GuardRule, placing: &Placing) -> Result<String> {
             format!("at most {limit} {what} {noun} in any {period_text}")
         }
         GuardSpec::WhileOpen { opened, closed, .. } => {
-            format!("not while a {opened} is open (until {closed})")
+            format!(
+                "not while {} is open (until {closed})",
+                with_article(opened)
+            )
         }
         GuardSpec::RequiresConsent => format!(
             "needs the customer's consent to {} messages",
@@ -187,6 +190,16 @@ fn cap_what<'a>(rule: &'a GuardRule, per: Per, placing: &Placing<'a, '_>) -> &'a
         Per::Channel => placing.channel.map_or("None", Channel::as_str),
         Per::All => &rule.scope_text,
     }
+}
+
+/// `a channel_down`, `an incident_caused`: the noun after its indefinite article, as
+/// Python's `model.with_article` writes it.
+fn with_article(noun: &str) -> String {
+    let article = match noun.as_bytes().first() {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
+        _ => "a",
+    };
+    format!("{article} {noun}")
 }
 
 /// The rule's guard for this proposal, or None when the rule has nothing to say; `why`
@@ -375,6 +388,14 @@ mod tests {
     use crate::policy::Policy;
     use crate::time::operators::Allowed;
     use serde_json::{json, Value};
+
+    #[test]
+    fn nouns_take_a_or_an_as_python_writes_them() {
+        assert_eq!(with_article("incident_caused"), "an incident_caused");
+        assert_eq!(with_article("complaint_opened"), "a complaint_opened");
+        assert_eq!(with_article("Order"), "a Order");
+        assert_eq!(with_article(""), "a ");
+    }
 
     fn rules(guards: Value) -> &'static Policy {
         Box::leak(Box::new(testing::policy(guards)))
