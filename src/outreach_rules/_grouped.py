@@ -33,9 +33,9 @@ def record_groups(
     trace: str = "full",
 ) -> Iterator[list[Record]]:
     """Each group's decisions as output records, in order: what
-    :func:`~outreach_rules.batch.plan_groups` gives, rendered, without building the value
+    ``plan_groups`` gives, rendered, without building the value
     objects on the way; ``trace`` is ``full``, ``compact`` or ``none``, as
-    :func:`~outreach_rules.planner.plan_records` takes it."""
+    ``plan_records`` takes it."""
     check_trace(trace)
 
     def work(group: Group) -> list[Record]:

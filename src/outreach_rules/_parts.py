@@ -15,7 +15,7 @@ reader, so that the errors and rejects are the same. A line the core refused tha
 Python's reader accepts (an integer beyond 64 bits, say) means the core cannot carry the
 input: then the files are planned as if the Rust core were not there.
 
-Events of a kind the policy does not know (:class:`~outreach_rules._reading.Kinds`) are
+Events of a kind the policy does not know (``Kinds``) are
 reported once the run is done, in file and line order, on either core; or, with
 ``unknown_kinds="refuse"``, are bad lines like any other.
 """
@@ -153,7 +153,7 @@ def plan_files(
     An event of a kind the policy does not know (not in its ``events``, nor one the
     library reads itself, such as ``contact_sent``) is most often a misspelling: with
     ``unknown_kinds="warn"`` it is planned as it is, and each is handed to
-    ``on_unknown_kind`` as an :class:`~outreach_rules.batch.UnknownKind` (file, line,
+    ``on_unknown_kind`` as an ``UnknownKind`` (file, line,
     kind and the likely ``suggestion``) once the run is done, in file and line order;
     with ``"refuse"`` its line is bad input at the field ``kind``, which ``on_error``
     decides about as about any other.

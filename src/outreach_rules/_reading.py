@@ -1,9 +1,9 @@
 """Reading the data contract's files into customers with their histories, in bounded memory.
 
 Two ways, the same groups: side by side, for files sorted by customer id (a slice of each
-at a time, see :class:`Slice`); or through a temporary SQLite index of the lines, for files
-in any order. Bad records go through one on-error policy (:class:`Errors`); an event of a
-kind the policy does not know is reported or refused (:class:`Kinds`).
+at a time, see ``Slice``); or through a temporary SQLite index of the lines, for files
+in any order. Bad records go through one on-error policy (``Errors``); an event of a
+kind the policy does not know is reported or refused (``Kinds``).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ Warn = Callable[[UnknownKind], None]
 
 
 class Kinds:
-    """The event kinds a policy knows (its ``events`` and :data:`BUILT_IN_KINDS`), and what
+    """The event kinds a policy knows (its ``events`` and ``BUILT_IN_KINDS``), and what
     becomes of an event of another kind: with ``unknown="warn"`` it is read and handed to
     ``warn``; with ``"refuse"`` it is a bad line, refused at its field ``kind``."""
 
@@ -279,7 +279,7 @@ def sorted_groups(
 
     ``events`` holds customers' events sorted by customer id and ``broadcasts`` the events
     without a customer (read with ``broadcast_errors`` and ``broadcast_kinds`` where
-    given). Raises :class:`NotSorted` as soon as a line is out of order.
+    given). Raises ``NotSorted`` as soon as a line is out of order.
     """
     quiet = errors if broadcast_errors is None else broadcast_errors
     shared_kinds = kinds if broadcast_kinds is None else broadcast_kinds
@@ -391,7 +391,7 @@ def build_index(
 def indexed_groups(
     index: str | Path, errors: Errors, *, low: str | None = None, high: str | None = None
 ) -> Iterator[Group]:
-    """Customers with ids in ``[low, high)`` from an index made by :func:`build_index`."""
+    """Customers with ids in ``[low, high)`` from an index made by ``build_index``."""
     database = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
     with contextlib.closing(database):
         rows = database.execute("SELECT file, line, text FROM broadcasts ORDER BY rowid").fetchall()

@@ -141,7 +141,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class _Long(Exception):
-    """A whole number past ``MAX_DIGITS``, met while decoding: :func:`_scan` says where."""
+    """A whole number past ``MAX_DIGITS``, met while decoding: ``_scan`` says where."""
 
 
 def _int(text: str) -> int:
@@ -151,7 +151,7 @@ def _int(text: str) -> int:
 
 
 class _Infinite(Exception):
-    """``NaN``, ``Infinity`` or an infinite float, met while decoding: :func:`loads` says
+    """``NaN``, ``Infinity`` or an infinite float, met while decoding: ``loads`` says
     where."""
 
 
@@ -186,8 +186,8 @@ def scan(text: str) -> tuple[NotStrict, int] | None:
     """The first value of a JSON text nested past ``MAX_DEPTH`` or a whole number past
     ``MAX_DIGITS``, with the offset in ``text`` where it begins; None when there is none.
 
-    A :class:`TooDeep` names the top-level key that holds the nesting (``value`` for the
-    text itself); a :class:`TooLong` the number's path (``data.items[1].n``). The text need
+    A ``TooDeep`` names the top-level key that holds the nesting (``value`` for the
+    text itself); a ``TooLong`` the number's path (``data.items[1].n``). The text need
     not be valid JSON after that point.
     """
     # Each level: the key of the value being read (an object) or its index (an array).
@@ -237,8 +237,8 @@ def _path(levels: list[list[Any]]) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    """The value of a JSON text; raises :class:`json.JSONDecodeError` for bad syntax and
-    :class:`NotStrict` for a key given twice, a lone surrogate, ``NaN`` or an infinite
+    """The value of a JSON text; raises ``json.JSONDecodeError`` for bad syntax and
+    ``NotStrict`` for a key given twice, a lone surrogate, ``NaN`` or an infinite
     number, nesting past ``MAX_DEPTH`` or a whole number past ``MAX_DIGITS``."""
     if not isinstance(text, str):
         text = text.decode("utf-8")

@@ -1,11 +1,11 @@
 """Backtests: replay a history under a policy, and see what it would have sent, and when.
 
-:func:`simulate` replays customers' events in time order through a
-:class:`~outreach_rules.session.Session`, as a host would in production: each event is
+``simulate`` replays customers' events in time order through a
+``Session``, as a host would in production: each event is
 posted at its own instant, and at every instant a decision falls due it is sent (the
 session's ``due``, then ``record_sent``), so the contact counts against the caps and
 spacing of what comes after, and what an event invalidates is cancelled before it is
-sent. :func:`compare` runs two policies over the same history and names, for every
+sent. ``compare`` runs two policies over the same history and names, for every
 contact that differs, the rule that made the difference.
 
 The replay is deterministic: the same inputs give the same result, in any input order,
@@ -158,7 +158,7 @@ class Backtest:
 
     def to_pandas(self) -> pandas.DataFrame:
         """The contacts sent as a pandas DataFrame, one row per contact, as
-        :meth:`Plan.to_pandas <outreach_rules.Plan.to_pandas>` lays out decisions
+        ``Plan.to_pandas`` lays out decisions
         (``send_at_utc``, ``send_at_local``, ...; needs the ``notebook`` extra)."""
         return decisions_frame(self.sent, purpose="Backtest.to_pandas()")
 
@@ -442,7 +442,7 @@ class Difference:
     ``"changed"`` (sent under both, at another time or on another channel). ``a`` and
     ``b`` are the decision under each policy: as sent, or in its last form when it was not
     sent, or None when that policy never proposed it. ``rule`` is the id of the rule whose
-    part in the two traces differs (see :func:`compare`), and ``why`` what it did.
+    part in the two traces differs (see ``compare``), and ``why`` what it did.
     """
 
     kind: Kind

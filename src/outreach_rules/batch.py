@@ -7,16 +7,16 @@ index (SQLite, from the standard library) and read back grouped by customer. Bro
 events (no ``customer``) belong to every history; they are kept in memory.
 
 Bad records are never dropped silently: with ``on_error="fail"`` the first one raises an
-:class:`~outreach_rules.errors.InputError` naming the file, the line and the field; with
+``InputError`` naming the file, the line and the field; with
 ``on_error="skip"`` each one is handed to ``reject`` with its reason, and the rest goes on.
 
 An event of a kind the policy does not know is most often a misspelling (``order_delivred``)
-that would leave a decision waiting for ever: :func:`groups` (given the policy) and
-:func:`plan_files` hand each to ``on_unknown_kind`` as an :class:`UnknownKind`, with the
+that would leave a decision waiting for ever: ``groups`` (given the policy) and
+``plan_files`` hand each to ``on_unknown_kind`` as an ``UnknownKind``, with the
 likely kind as its ``suggestion``, or, with ``unknown_kinds="refuse"``, treat its line as
 bad input at the field ``kind``.
 
-:func:`plan_files` plans whole files to an output stream, in several threads (on the Rust
+``plan_files`` plans whole files to an output stream, in several threads (on the Rust
 core) or processes (on the Python planner) if asked, with the same bytes out whatever their
 number.
 """
@@ -87,10 +87,10 @@ def groups(
     and through a temporary on-disk index in ``workdir`` (default: the system's) otherwise.
 
     Given a ``policy``, each event's kind is checked against the kinds it knows (its
-    ``events`` and :data:`BUILT_IN_KINDS`): with ``unknown_kinds="warn"`` an event of
-    another kind is read, and handed to ``on_unknown_kind`` as an :class:`UnknownKind`
+    ``events`` and ``BUILT_IN_KINDS``): with ``unknown_kinds="warn"`` an event of
+    another kind is read, and handed to ``on_unknown_kind`` as an ``UnknownKind``
     when its line is read; with ``"refuse"`` its line is bad input at the field ``kind``
-    (an :class:`~outreach_rules.errors.InputError`, or a reject with ``on_error="skip"``).
+    (an ``InputError``, or a reject with ``on_error="skip"``).
     """
     errors = Errors(on_error, reject)
     kinds = None if policy is None else Kinds.of(policy, unknown_kinds, on_unknown_kind)

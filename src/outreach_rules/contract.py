@@ -68,7 +68,7 @@ class Line:
     text: str
 
     def record(self) -> dict[str, Any]:
-        """The line's JSON object; a malformed line raises :class:`InputError` saying where."""
+        """The line's JSON object; a malformed line raises ``InputError`` saying where."""
         try:
             value = loads(self.text)
         except json.JSONDecodeError as error:
@@ -144,7 +144,7 @@ def _check_keys(
 
 
 def customer_from_record(record: Mapping[str, Any]) -> Customer:
-    """A :class:`Customer` from a customer record."""
+    """A ``Customer`` from a customer record."""
     _check_keys(record, CUSTOMER_FIELDS, _CUSTOMER_REQUIRED)
     customer = Customer(**record)
     _check_country(customer.country)
@@ -164,13 +164,13 @@ def _check_country(country: str) -> None:
 
 
 def event_from_record(record: Mapping[str, Any]) -> Event:
-    """An :class:`Event` from an event record; without ``customer`` it is a broadcast."""
+    """An ``Event`` from an event record; without ``customer`` it is a broadcast."""
     _check_keys(record, EVENT_FIELDS, _EVENT_REQUIRED)
     return Event(**record)
 
 
 def customer_record(customer: Customer) -> dict[str, Any]:
-    """A customer as a record of the contract; :func:`customer_from_record` reads it back."""
+    """A customer as a record of the contract; ``customer_from_record`` reads it back."""
     return {
         "id": customer.id,
         "timezone": customer.timezone,
@@ -183,7 +183,7 @@ def customer_record(customer: Customer) -> dict[str, Any]:
 
 
 def event_record(event: Event) -> dict[str, Any]:
-    """An event as a record of the contract; :func:`event_from_record` reads it back."""
+    """An event as a record of the contract; ``event_from_record`` reads it back."""
     record: dict[str, Any] = {"kind": event.kind, "at": event.at.isoformat()}
     for key in ("id", "customer", "ref"):
         if getattr(event, key) is not None:
