@@ -310,3 +310,68 @@ def test_customers_of_a_bad_sort_go_through_the_runs_alike(tmp_path: Path) -> No
     assert rust.returncode == python.returncode == 0, rust.stderr
     assert rust.stdout == python.stdout
     assert len({json.loads(line)["customer"] for line in rust.stdout.splitlines()}) == 300
+
+
+# -- a file of its own: the core writes straight into it ---------------------------------------
+
+
+def _plan_into(path: Path, held: str, options: list[str], form: str, **more: Any) -> Any:
+    """``plan_files`` into the file at ``path`` that already holds ``held``; what it raised."""
+    path.write_text(held, encoding="utf-8")
+    named = dict(zip(options[::2], options[1::2], strict=True))
+    with path.open("a", encoding="utf-8", newline="") as out:
+        try:
+            plan_files(
+                Policy.default(),
+                named["--customers"],
+                named["--events"],
+                out,
+                now=named["--now"],
+                form=form,
+                **more,
+            )
+        except OutreachRulesError as error:
+            return error
+        out.write("after\n")
+    return None
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv"])
+def test_a_file_of_its_own_gets_the_bytes_a_stream_gets(
+    shop: list[str], tmp_path: Path, form: str
+) -> None:
+    stream = io.StringIO()
+    named = dict(zip(shop[::2], shop[1::2], strict=True))
+    plan_files(
+        Policy.default(),
+        named["--customers"],
+        named["--events"],
+        stream,
+        now=named["--now"],
+        form=form,
+        on_error="skip",
+    )
+    path = tmp_path / f"out.{form}"
+    assert _plan_into(path, "held\n", shop, form, on_error="skip") is None
+    assert path.read_text(encoding="utf-8") == f"held\n{stream.getvalue()}after\n"
+
+
+def test_a_run_that_fails_leaves_a_file_as_it_was(shop: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    error = _plan_into(path, "held\n", shop, "jsonl")
+    assert "Mars/Base" in str(error)
+    assert path.read_text(encoding="utf-8") == "held\n"
+
+
+def test_a_run_the_core_hands_to_python_writes_a_file_once(tmp_path: Path) -> None:
+    people = _write(tmp_path, "c.jsonl", [json.dumps(_customer(id="c1"))])
+    big = '{"customer": "c1", "kind": "order_placed", "at": "2026-12-01T10:00:00Z", "data": {"x": '
+    big += "36893488147419103232}}"
+    events = _write(tmp_path, "e.jsonl", [big])
+    options = ["--customers", str(people), "--events", str(events), "--now", AT]
+    path = tmp_path / "out.jsonl"
+    assert _plan_into(path, "held\n", options, "jsonl") is None
+    with using("python"):
+        assert _plan_into(tmp_path / "python.jsonl", "held\n", options, "jsonl") is None
+    assert path.read_text(encoding="utf-8") == (tmp_path / "python.jsonl").read_text("utf-8")
+    assert path.read_text(encoding="utf-8").count('"customer":"c1"') >= 1

@@ -22,10 +22,12 @@ reported once the run is done, in file and line order, on either core; or, with
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -629,15 +631,42 @@ def _plan_on_rust(
     *,
     warn: Callable[[UnknownKind], None] | None = None,
 ) -> int | None:
-    """Plan on the Rust core; None (nothing written or rejected) where only Python can."""
+    """Plan on the Rust core; None (nothing written or rejected) where only Python can.
+
+    The core writes straight after what ``out`` holds where ``out`` is a file of its own
+    (``--output``); elsewhere (stdout, a stream) into a part file copied there after. Either
+    way ``out`` gets nothing unless the run is the core's and ends well.
+    """
+    direct = _direct(out)
+    try:
+        planned = _planned_on_rust(core, run, out, reject, progress, direct=direct, warn=warn)
+    except BaseException:
+        _cut(out, direct)
+        raise
+    if planned is None:
+        _cut(out, direct)
+    return planned
+
+
+def _planned_on_rust(
+    core: tuple[Any, Any, int],
+    run: _Run,
+    out: IO[str],
+    reject: Callable[[Rejected], None] | None,
+    progress: Callable[[int], None] | None,
+    *,
+    direct: tuple[str, int] | None,
+    warn: Callable[[UnknownKind], None] | None = None,
+) -> int | None:
     module, compiled, at = core
-    output = str(Path(run.folder) / f"planned.{run.form}")
+    output, keep = direct or (str(Path(run.folder) / f"planned.{run.form}"), 0)
     kinds = run.kinds
     planned, fallback, issues, _, unknown = module.plan_files(
         compiled,
         run.customers,
         run.events,
         output,
+        keep=keep,
         now=at,
         form=run.form,
         trace=run.trace,
@@ -654,12 +683,39 @@ def _plan_on_rust(
     if None in met:
         return None
     late = _meet([m for m in met if m is not None], run.on_error, reject)
-    _copy(output, out)
+    if direct is None:
+        _copy(output, out)
+    else:
+        out.seek(0, os.SEEK_END)
     _reject_in_order(late, reject)
     if kinds is not None:
         found = [UnknownKind(f, n, kind, kinds.suggestion(kind)) for f, n, kind in unknown]
         _warn_in_order(found, warn)
     return int(planned)
+
+
+def _direct(out: IO[str]) -> tuple[str, int] | None:
+    """The path of ``out`` and its length, where the core can write after what it holds:
+    a regular file, open under that very path, written up to its end."""
+    name = getattr(out, "name", None)
+    if not isinstance(name, str):
+        return None
+    try:
+        out.flush()
+        held = os.fstat(out.fileno())
+        named = os.stat(name)
+        at = os.lseek(out.fileno(), 0, os.SEEK_CUR)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    if not stat.S_ISREG(held.st_mode) or not os.path.samestat(held, named):
+        return None
+    return (name, at) if at == held.st_size else None
+
+
+def _cut(out: IO[str], direct: tuple[str, int] | None) -> None:
+    """``out`` as it was before the core wrote to it."""
+    if direct is not None:
+        os.ftruncate(out.fileno(), direct[1])
 
 
 def _batch_core(run: _Run) -> tuple[Any, Any, int] | None:

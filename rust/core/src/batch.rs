@@ -32,7 +32,8 @@ use crate::reading::{event_from_line, Kinds, LineError};
 use crate::records::{Form, TraceLevel};
 use crate::time::Calendars;
 use std::fmt;
-use std::io;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,8 +70,10 @@ pub struct Job<'a> {
     pub reading: &'a Calendars,
     pub customers: &'a Path,
     pub events: &'a Path,
-    /// Where the records go (created, or emptied first).
+    /// Where the records go: after its first `keep` bytes (created, or cut to them first).
     pub output: &'a Path,
+    /// How much of `output` is not the core's, and stays: a header written before, say.
+    pub keep: u64,
     /// Where sorted runs are spilled.
     pub workdir: &'a Path,
     pub now: Instant,
@@ -168,6 +171,21 @@ impl std::error::Error for BatchError {}
 /// Told how many more customers are done (0 to say the run is still alive); returns false
 /// to stop the run. Called from the calling thread only.
 pub type Progress<'p> = dyn FnMut(u64) -> bool + 'p;
+
+impl Job<'_> {
+    /// `output`, cut to its first `keep` bytes, to write after them: a pass that starts
+    /// over leaves nothing of an earlier one.
+    fn open_output(&self) -> io::Result<File> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.output)?;
+        file.set_len(self.keep)?;
+        file.seek(SeekFrom::End(0))?;
+        Ok(file)
+    }
+}
 
 /// Plan every customer of `job`'s files into `job.output`, in customer id order.
 pub fn plan_files(job: &Job, progress: &mut Progress) -> Result<Outcome, BatchError> {

@@ -37,7 +37,7 @@ const BUDGET: usize = 64 << 20;
 /// With `known_kinds`, an event of another kind is refused (`refuse_unknown_kinds`, an
 /// issue `refused`) or reported: each as `(file, line, kind)` in `unknown_kinds`.
 #[pyfunction]
-#[pyo3(signature = (policy, customers, events, output, *, now, form, trace, on_error, threads, workdir, progress = None, budget = BUDGET, known_kinds = None, refuse_unknown_kinds = false))]
+#[pyo3(signature = (policy, customers, events, output, *, now, form, trace, on_error, threads, workdir, progress = None, budget = BUDGET, known_kinds = None, refuse_unknown_kinds = false, keep = 0))]
 #[allow(clippy::too_many_arguments)]
 pub fn plan_files(
     py: Python<'_>,
@@ -55,6 +55,7 @@ pub fn plan_files(
     budget: usize,
     known_kinds: Option<Vec<String>>,
     refuse_unknown_kinds: bool,
+    keep: u64,
 ) -> PyResult<Py<PyAny>> {
     let compiled = policy.get();
     let kinds = known_kinds.map(|known| Kinds::new(known, refuse_unknown_kinds));
@@ -66,6 +67,7 @@ pub fn plan_files(
         customers: Path::new(customers),
         events: Path::new(events),
         output: Path::new(output),
+        keep,
         workdir: Path::new(workdir),
         now,
         form: form_named(form)?,

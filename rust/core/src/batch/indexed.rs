@@ -17,7 +17,6 @@ use crate::model::Event;
 use crate::reading::customer_from_line;
 use crate::triggers::history::same_event;
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, BufWriter};
 
 /// Events without a customer, with their lines, in order.
@@ -33,7 +32,7 @@ pub(crate) fn plan(
     progress: &mut Progress,
 ) -> Result<Outcome, BatchError> {
     // Nothing of the side-by-side reading is kept.
-    File::create(job.output)?;
+    job.open_output()?;
     let mut log = Log::new(job.on_error);
     let Some(customers) = read_customers(job, place, &mut log, progress)? else {
         return Ok(aborted());
@@ -60,7 +59,7 @@ pub(crate) fn plan(
     if log.stopped() {
         return Ok(finished(job, log, customers, Some(events)));
     }
-    let mut out = BufWriter::new(File::create(job.output)?);
+    let mut out = BufWriter::new(job.open_output()?);
     let stages = Stages {
         reading: 4,
         planning: 5,

@@ -10,7 +10,6 @@ use crate::model::{Customer, Event};
 use crate::reading::customer_from_line;
 use crate::triggers::history::same_event;
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, BufWriter};
 
 /// Why reading stopped before the end.
@@ -56,7 +55,7 @@ pub(crate) fn plan(
         Err(_) => return Ok(Some(stopped(log, job.on_error))),
     };
     let mut customers = Lines::open(job.customers, place.of(Which::Customers))?;
-    let mut out = BufWriter::new(File::create(job.output)?);
+    let mut out = BufWriter::new(job.open_output()?);
     let stages = Stages {
         reading: 0,
         planning: 0,

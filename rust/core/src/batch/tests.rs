@@ -55,12 +55,15 @@ struct Run {
     threads: usize,
     budget: usize,
     on_error: OnError,
+    /// What the output holds before the run, and keeps.
+    kept: &'static str,
 }
 
 const ONE: Run = Run {
     threads: 1,
     budget: 64 << 20,
     on_error: OnError::Skip,
+    kept: "",
 };
 
 /// The output and the outcome of planning `customers` and `events`.
@@ -79,6 +82,8 @@ fn plan_kinds(
     let policy: Policy = serde_json::from_str(POLICY).expect("the test policy");
     let calendars = calendars();
     let output = folder.0.join("out.jsonl");
+    // Something past what is kept, as a run that stopped half way would leave.
+    fs::write(&output, format!("{}left over\n", run.kept)).expect("the output");
     let job = Job {
         policy: &policy,
         calendars: &calendars,
@@ -86,6 +91,7 @@ fn plan_kinds(
         customers: &folder.write("customers.jsonl", customers),
         events: &folder.write("events.jsonl", events),
         output: &output,
+        keep: run.kept.len() as u64,
         workdir: &folder.0,
         now: NOW,
         form: Form::Jsonl,
@@ -181,6 +187,25 @@ fn sorted_and_shuffled_input_any_threads_and_budget_give_the_same_bytes() {
             "{threads} {budget}"
         );
     }
+}
+
+#[test]
+fn what_the_output_held_first_is_kept_and_the_rest_replaced_however_read() {
+    let folder = Folder::new("kept");
+    let (customers, events) = shop(50);
+    let (expected, _) = plan(&folder, &customers, &events, ONE);
+    let kept = Run {
+        kept: "id,customer,intent\n",
+        ..ONE
+    };
+    let (sorted, outcome) = plan(&folder, &customers, &events, kept);
+    assert!(!outcome.indexed);
+    assert_eq!(sorted, format!("id,customer,intent\n{expected}"));
+    // Read side by side until the events prove unsorted, then again through the index.
+    let (c, e) = (customers.clone(), shuffled(events, 5));
+    let (indexed, outcome) = plan(&folder, &c, &e, kept);
+    assert!(outcome.indexed);
+    assert_eq!(indexed, sorted);
 }
 
 #[test]
@@ -308,6 +333,7 @@ fn a_line_that_is_not_text_stops_the_run_whatever_the_policy() {
         customers: &folder.write("customers.jsonl", &customers),
         events: &events_file,
         output: &folder.0.join("out.jsonl"),
+        keep: 0,
         workdir: &folder.0,
         now: NOW,
         form: Form::Csv,
@@ -425,6 +451,7 @@ fn a_stop_asked_by_progress_stops_the_run() {
         customers: &folder.write("customers.jsonl", &customers),
         events: &folder.write("events.jsonl", &events),
         output: &folder.0.join("out.jsonl"),
+        keep: 0,
         workdir: &folder.0,
         now: NOW,
         form: Form::Jsonl,
