@@ -226,12 +226,16 @@ def _named(code: str, values: list[Any]) -> dict[str, Any]:
         names += stop
     if len(values) != len(names):
         raise InputError(
-            f"has {len(values)} parameter(s) where {code} has {len(names)}",
+            f"has {_parameters(len(values))} where {code} has {len(names)}",
             field="params",
             value=values,
             hint=f"{code} takes {', '.join(names) or 'none'}",
         )
     return dict(zip(names, values, strict=True))
+
+
+def _parameters(count: int) -> str:
+    return f"{count} parameter" if count == 1 else f"{count} parameters"
 
 
 def _iso(seconds: int | None) -> str | None:
