@@ -79,8 +79,9 @@ def test_the_demo_command_prints_the_shop_as_a_table():
         [sys.executable, "-m", "outreach_rules", "demo"], capture_output=True, text=True, check=True
     )
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("The built-in playbook on the demo shop's customers")
-    assert lines[2].split()[:4] == ["customer", "intent", "ref", "status"]
+    assert lines[0].startswith("The built-in playbook on the demo shop, planned at")
+    assert lines[2].split()[0] == "customer"
+    assert "status" in lines[2].split()
     assert len(lines) > 60
 
 
