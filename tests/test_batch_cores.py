@@ -375,3 +375,15 @@ def test_a_run_the_core_hands_to_python_writes_a_file_once(tmp_path: Path) -> No
         assert _plan_into(tmp_path / "python.jsonl", "held\n", options, "jsonl") is None
     assert path.read_text(encoding="utf-8") == (tmp_path / "python.jsonl").read_text("utf-8")
     assert path.read_text(encoding="utf-8").count('"customer":"c1"') >= 1
+
+
+def test_a_file_in_another_encoding_gets_its_text_in_that_encoding(tmp_path: Path) -> None:
+    people = _write(tmp_path, "c.jsonl", [json.dumps(_customer(id="c-é"))])
+    events = _write(tmp_path, "e.jsonl", [])
+    stream = io.StringIO()
+    plan_files(Policy.default(), people, events, stream, now=AT)
+    path = tmp_path / "out.jsonl"
+    with path.open("w", encoding="latin-1", newline="") as out:
+        plan_files(Policy.default(), people, events, out, now=AT)
+    assert "c-é" in stream.getvalue()
+    assert path.read_bytes() == stream.getvalue().encode("latin-1")

@@ -22,6 +22,7 @@ reported once the run is done, in file and line order, on either core; or, with
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import multiprocessing
@@ -226,7 +227,7 @@ def _copy(output: str, out: IO[str]) -> None:
     """Append a written part to ``out``, as it is: bytes to its binary buffer where it has
     one (a file, stdout), since decoding hundreds of megabytes to copy them took a fifth
     of a run on the Rust core."""
-    buffer = getattr(out, "buffer", None)
+    buffer = getattr(out, "buffer", None) if _utf8(out) else None
     if buffer is None:
         with open(output, encoding="utf-8", newline="") as text:
             shutil.copyfileobj(text, out)
@@ -238,6 +239,16 @@ def _copy(output: str, out: IO[str]) -> None:
 
 
 _COPY_CHUNK = 1 << 20
+
+
+def _utf8(out: IO[str]) -> bool:
+    """Whether ``out`` encodes text as UTF-8, as records are written: then bytes can go
+    to it as they are."""
+    encoding = getattr(out, "encoding", None)
+    try:
+        return isinstance(encoding, str) and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def _warn_in_order(
@@ -698,7 +709,7 @@ def _direct(out: IO[str]) -> tuple[str, int] | None:
     """The path of ``out`` and its length, where the core can write after what it holds:
     a regular file, open under that very path, written up to its end."""
     name = getattr(out, "name", None)
-    if not isinstance(name, str):
+    if not isinstance(name, str) or not _utf8(out):
         return None
     try:
         out.flush()
