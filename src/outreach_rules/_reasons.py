@@ -45,6 +45,7 @@ from outreach_rules.planner import (
     lapses_text,
     no_channel_text,
     proposal_text,
+    waits_text,
 )
 from outreach_rules.policy import Policy
 from outreach_rules.rules.channels import builtin_text
@@ -125,7 +126,7 @@ class _Words:
             basis, at = params["basis"], params["at"]
             return proposal_text(self.policy, trigger, basis=basis, ref=ref, at=at, zone=zone)
         if code == "waits":
-            return f"waits for {params['for']}"
+            return waits_text(params["for"])
         if code == "plan_now":
             return PLAN_NOW_TEXT
         if code == "guard":

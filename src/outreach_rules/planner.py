@@ -72,6 +72,7 @@ __all__ = [
     "plan_raw",
     "plan_records",
     "proposal_text",
+    "waits_text",
 ]
 
 
@@ -328,7 +329,7 @@ def _decide(
     if proposal.earliest is None:
         waiting: str = proposal.waiting_for or proposal.basis
         reason: Reason = ("waits", {"for": waiting})
-        draft.step(proposal.trigger.id, Effect.WAITING, f"waits for {waiting}", reason)
+        draft.step(proposal.trigger.id, Effect.WAITING, waits_text(waiting), reason)
         return draft.finish(Status.WAITING, waiting_for=waiting)
     start = proposal.earliest
     if start < now:
@@ -361,7 +362,7 @@ def _decide(
         draft.step(
             "channel",
             Effect.CHOSE_CHANNEL,
-            _chose_text(intent, channel, skipped),
+            chose_text(intent.name, str(channel), passed),
             ("chose", {"passed": passed}),
             after=found.at,
         )
@@ -426,9 +427,14 @@ _Owned = dict[int, Channel]
 _Skipped = tuple[Channel, Settlement, _Owned]
 
 
-def _guard_reason(guard: Guard, owned: _Owned) -> Reason:
+def _built_for(guard: Guard, owned: _Owned) -> str | None:
+    """The channel ``guard`` was built for; None for the guards of every channel."""
     channel = owned.get(id(guard))
-    return ("guard", {"channel": None if channel is None else str(channel)})
+    return None if channel is None else str(channel)
+
+
+def _guard_reason(guard: Guard, owned: _Owned) -> Reason:
+    return ("guard", {"channel": _built_for(guard, owned)})
 
 
 def _skipped(draft: _Draft, skipped: list[_Skipped], zone: Zone) -> None:
@@ -455,16 +461,14 @@ def _stop_reason(settlement: Settlement, proposal: Proposal, owned: _Owned) -> R
     """``_stop_text`` as data: ``blocked`` or ``lapses``, with what renders it."""
     if settlement.blocked is not None:
         guard, blocked = settlement.blocked
-        channel = owned.get(id(guard))
         blocking: dict[str, Any] = {
-            "channel": None if channel is None else str(channel),
+            "channel": _built_for(guard, owned),
             "waits_for": blocked.waiting_for or None,
         }
         return ("blocked", blocking)
-    moved = owned.get(id(settlement.moves[-1].guard)) if settlement.moves else None
     lapsing: dict[str, Any] = {
         "at": proposal.expires,
-        "channel": None if moved is None else str(moved),
+        "channel": _built_for(settlement.moves[-1].guard, owned) if settlement.moves else None,
         "moved": bool(settlement.moves),
     }
     return ("lapses", lapsing)
@@ -485,9 +489,14 @@ def _stop_text(settlement: Settlement, proposal: Proposal, zone: Zone) -> str:
     return lapses_text(format_local(proposal.expires, zone), pushed)
 
 
+def waits_text(waiting_for: str) -> str:
+    """The sentence of a proposal that waits for an event."""
+    return f"waits for {waiting_for}"
+
+
 def blocked_text(reason: str, waiting_for: str | None) -> str:
     """Why a guard allows nothing, and what it waits for, if anything."""
-    return f"{reason}; waits for {waiting_for}" if waiting_for else reason
+    return f"{reason}; {waits_text(waiting_for)}" if waiting_for else reason
 
 
 def lapses_text(lapses: str, pushed: str | None) -> str:
@@ -495,10 +504,6 @@ def lapses_text(lapses: str, pushed: str | None) -> str:
     whose text is ``pushed`` moved it last."""
     moved = "" if pushed is None else f" ({pushed})"
     return f"the first allowed time falls after it lapses on {lapses}{moved}"
-
-
-def _chose_text(intent: Intent, channel: Channel, skipped: list[_Skipped]) -> str:
-    return chose_text(intent.name, str(channel), [str(c) for c, _, _ in skipped])
 
 
 def chose_text(intent: str, channel: str, passed: Sequence[str]) -> str:

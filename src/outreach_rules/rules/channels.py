@@ -29,25 +29,27 @@ CHANNEL_CONSENT = "channel-consent"
 CHANNEL_DOWN = "channel-down"
 
 
+# What each built-in guard says, by its rule id.
+_SAYS = {
+    CATEGORY_CONSENT: "the customer said no to {category} messages",
+    CHANNEL_AVAILABLE: "the customer cannot be reached by {channel}",
+    CHANNEL_CONSENT: "the customer said no to {channel}",
+    CHANNEL_DOWN: "{channel} is down",
+}
+
+
 def builtin_text(rule: str, category: str, channel: str | None) -> str | None:
     """What the built-in guard ``rule`` says for an intent's ``category`` on ``channel``;
     None when ``rule`` is not one of them."""
-    if rule == CATEGORY_CONSENT:
-        return f"the customer said no to {category} messages"
-    if rule == CHANNEL_AVAILABLE:
-        return f"the customer cannot be reached by {channel}"
-    if rule == CHANNEL_CONSENT:
-        return f"the customer said no to {channel}"
-    if rule == CHANNEL_DOWN:
-        return f"{channel} is down"
-    return None
+    said = _SAYS.get(rule)
+    return None if said is None else said.format(category=category, channel=channel)
 
 
 def category_guards(placing: Placing) -> list[Guard]:
     """Guards that hold whatever the channel."""
     category = str(placing.intent.category)
     if consent(placing.history, category) is False:
-        why = f"the customer said no to {category} messages"
+        why = _SAYS[CATEGORY_CONSENT].format(category=category)
         return [Never(CATEGORY_CONSENT, why, waiting_for="opted_in")]
     return []
 
@@ -56,13 +58,13 @@ def channel_guards(placing: Placing, channel: Channel) -> list[Guard]:
     """Guards that decide whether ``channel`` may carry the proposal, and when."""
     customer = placing.customer
     if channel not in customer.channels:
-        return [Never(CHANNEL_AVAILABLE, f"the customer cannot be reached by {channel}")]
+        return [Never(CHANNEL_AVAILABLE, _SAYS[CHANNEL_AVAILABLE].format(channel=channel))]
     if consent(placing.history, str(channel)) is False:
-        why = f"the customer said no to {channel}"
+        why = _SAYS[CHANNEL_CONSENT].format(channel=channel)
         return [Never(CHANNEL_CONSENT, why, waiting_for="opted_in")]
     spans = _outages(placing.history, str(channel))
     if spans:
-        why = f"{channel} is down"
+        why = _SAYS[CHANNEL_DOWN].format(channel=channel)
         return [Intervals(CHANNEL_DOWN, why, spans, waiting_for="channel_restored")]
     return []
 
