@@ -346,6 +346,16 @@ enum Why<'p> {
     Made(u32, u32),
 }
 
+impl<'p> Why<'p> {
+    /// What `guard` says, made once for it.
+    fn of_guard(guard: &Guard<'p>) -> Self {
+        Why::Kept {
+            text: guard.why,
+            plain: guard.plain,
+        }
+    }
+}
+
 /// One rule consulted for a decision (Python's `Step`).
 struct TraceStep<'p> {
     rule: &'p str,
@@ -760,10 +770,9 @@ fn stop_reason<'p>(
     channel: Option<Channel>,
     proposal: &Proposal,
 ) -> Result<Stop<&'p str>> {
-    let built_for = |index: usize| channel.filter(|_| index >= common.len());
     if let Some((index, blocked)) = &settlement.blocked {
         return Ok(Stop::Blocked {
-            channel: built_for(*index),
+            channel: built_for(channel, *index, common.len()),
             waits_for: blocked.waiting_for.filter(|w| !w.is_empty()),
         });
     }
@@ -773,9 +782,15 @@ fn stop_reason<'p>(
     let last = settlement.moves.last();
     Ok(Stop::Lapses {
         at,
-        channel: last.and_then(|m| built_for(m.guard)),
+        channel: last.and_then(|m| built_for(channel, m.guard, common.len())),
         moved: last.is_some(),
     })
+}
+
+/// The channel the guard at `index` was built for: `channel` for those past the first
+/// `common` (the guards of every channel), none for those.
+fn built_for(channel: Option<Channel>, index: usize, common: usize) -> Option<Channel> {
+    channel.filter(|_| index >= common)
 }
 
 /// Python's `_stop_rule`: the rule that blocked, or the last that moved, or expiry.
@@ -906,12 +921,9 @@ impl<'p> Draft<'p> {
         channel: Option<Channel>,
     ) {
         for (m, guard) in moves.iter().filter_map(|m| Some((m, guards.get(m.guard)?))) {
-            let why = Why::Kept {
-                text: guard.why,
-                plain: guard.plain,
-            };
+            let why = Why::of_guard(guard);
             let reason = Reason::Guard {
-                channel: channel.filter(|_| m.guard >= common),
+                channel: built_for(channel, m.guard, common),
             };
             trace.step(
                 guard.rule,
@@ -941,12 +953,9 @@ impl<'p> Draft<'p> {
             {
                 continue;
             }
-            let why = Why::Kept {
-                text: guard.why,
-                plain: guard.plain,
-            };
+            let why = Why::of_guard(guard);
             let reason = Reason::Guard {
-                channel: Some(channel).filter(|_| index >= common),
+                channel: built_for(Some(channel), index, common),
             };
             trace.step(guard.rule, Effect::Allowed, why, reason, None, None);
         }

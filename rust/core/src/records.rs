@@ -466,14 +466,7 @@ fn write_json_record<'a>(
     out.extend_from_slice(b",\"local_send_at\":");
     write_json_text(out, cells.local_send_at.as_ref());
     out.extend_from_slice(b",\"channel\":");
-    match cells.channel {
-        Some(channel) => {
-            out.push(b'"');
-            out.extend_from_slice(channel.as_bytes());
-            out.push(b'"');
-        }
-        None => out.extend_from_slice(b"null"),
-    }
+    write_json_channel(out, cells.channel);
     match trace {
         TraceLevel::Full | TraceLevel::Compact => {
             out.extend_from_slice(b",\"trace\":");
@@ -490,21 +483,20 @@ fn write_json_trace<'a>(
     trace: TraceLevel,
 ) {
     let mut instants = UtcInstants::default();
-    let compact = trace == TraceLevel::Compact;
     out.push(b'[');
     for (index, step) in steps.enumerate() {
         if index > 0 {
             out.push(b',');
         }
-        write_json_step(out, &step, &mut instants, compact);
+        match trace {
+            TraceLevel::Compact => write_compact_step(out, &step),
+            TraceLevel::Full | TraceLevel::None => write_json_step(out, &step, &mut instants),
+        }
     }
     out.push(b']');
 }
 
-fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstants, compact: bool) {
-    if compact {
-        return write_compact_step(out, step);
-    }
+fn write_json_step(out: &mut Vec<u8>, step: &StepText, instants: &mut UtcInstants) {
     out.extend_from_slice(b"{\"rule\":");
     write_json_known(out, step.rule, step.rule_plain);
     out.extend_from_slice(b",\"effect\":\"");
@@ -537,7 +529,7 @@ fn write_compact_step(out: &mut Vec<u8>, step: &StepText) {
         out.push(b',');
         match value {
             Param::Text(text) => write_json_opt(out, text),
-            Param::Channel(channel) => write_json_channel(out, channel),
+            Param::Channel(channel) => write_json_channel(out, channel.map(Channel::as_str)),
             Param::At(at) => write_seconds(out, at),
             Param::Flag(flag) => out.extend_from_slice(if flag { b"true" } else { b"false" }),
             Param::Channels(channels) => {
@@ -546,7 +538,7 @@ fn write_compact_step(out: &mut Vec<u8>, step: &StepText) {
                     if index > 0 {
                         out.push(b',');
                     }
-                    write_json_channel(out, Some(*channel));
+                    write_json_channel(out, Some(channel.as_str()));
                 }
                 out.push(b']');
             }
@@ -579,13 +571,10 @@ fn write_seconds(out: &mut Vec<u8>, instant: Option<Instant>) {
     }
 }
 
-fn write_json_channel(out: &mut Vec<u8>, channel: Option<Channel>) {
+/// A channel's name (which needs no escaping), or null.
+fn write_json_channel(out: &mut Vec<u8>, channel: Option<&str>) {
     match channel {
-        Some(channel) => {
-            out.push(b'"');
-            out.extend_from_slice(channel.as_str().as_bytes());
-            out.push(b'"');
-        }
+        Some(name) => write_json_known(out, name, true),
         None => out.extend_from_slice(b"null"),
     }
 }
